@@ -1,0 +1,307 @@
+/*
+ * db.c - open a database file, choose a header copy, read pages.
+ *
+ * Open order: stat (missing, directory, not a regular file), read the first
+ * bytes, find a header copy whose magic and checksum hold (the primary at
+ * offset 0, else the shadow at offset page size for each legal page size),
+ * check that the file can hold the page size the header declares, and take
+ * a shared (or, for writers, exclusive) advisory lock so that a writer of
+ * this toolkit never works under a reader's feet.  Nothing here ever
+ * writes to the file.
+ */
+#include "ese_db.h"
+#include "ese_page.h"
+#include "bytes.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CACHE_SLOTS 256u
+
+struct cache_slot {
+	uint32_t pgno;          /* 0 = empty */
+	uint8_t *buf;
+};
+
+struct ese_db {
+	int fd;
+	unsigned flags;
+	char *path;
+	uint64_t file_size;
+	uint32_t page_size;
+	uint32_t page_count;
+	ese_dbheader hdr;
+	ese_header_state hstate;
+	uint64_t corrected;
+	struct cache_slot cache[CACHE_SLOTS];
+};
+
+static int pread_full(int fd, void *buf, size_t n, uint64_t off)
+{
+	size_t done = 0;
+	while (done < n) {
+		ssize_t r = pread(fd, (char *)buf + done, n - done, (off_t)(off + done));
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (r == 0)
+			break;
+		done += (size_t)r;
+	}
+	return (int)(done == n ? 0 : 1);
+}
+
+static int open_errno(ese_status *st, const char *path, int e)
+{
+	switch (e) {
+	case ENOENT:
+	case ENOTDIR:
+		return ese_fail(st, JET_errFileNotFound, 0, "%s: no such file", path);
+	case EACCES:
+	case EPERM:
+		return ese_fail(st, JET_errFileAccessDenied, 0, "%s: permission denied", path);
+	case EISDIR:
+		return ese_fail(st, JET_errInvalidPath, 0, "%s: is a directory, not a database file", path);
+	default:
+		return ese_fail(st, JET_errDiskIO, 0, "%s: cannot open: %s", path, strerror(e));
+	}
+}
+
+/* Magic and checksum of a header copy at buf (ps bytes). */
+static int header_valid(const uint8_t *buf, uint32_t ps)
+{
+	return get_le32(buf + 4) == ESE_DB_MAGIC && get_le32(buf) == ese_checksum_header(buf, ps);
+}
+
+static uint32_t declared_page_size(const uint8_t *buf)
+{
+	ese_dbheader h;
+	ese_dbheader_decode(&h, buf, ESE_DBHDR_SIZE);
+	return ese_dbheader_page_size(&h);
+}
+
+int ese_db_open(const char *path, unsigned flags, ese_db **out, ese_status *st)
+{
+	static const uint32_t sizes[] = { 4096, 8192, 16384, 32768, 2048 };
+	uint8_t *prim = NULL, *shad = NULL;
+	struct stat sb;
+	int err = 0;
+	*out = NULL;
+	if (stat(path, &sb) != 0)
+		return open_errno(st, path, errno);
+	if (S_ISDIR(sb.st_mode))
+		return open_errno(st, path, EISDIR);
+	if (!S_ISREG(sb.st_mode) && !S_ISBLK(sb.st_mode))
+		return ese_fail(st, JET_errFileInvalidType, 0, "%s: not a regular file", path);
+
+	ese_db *db = calloc(1, sizeof(*db));
+	if (!db || !(db->path = strdup(path))) {
+		free(db);
+		return ese_fail(st, JET_errOutOfMemory, 0, "%s: out of memory", path);
+	}
+	db->flags = flags;
+	db->fd = open(path, ((flags & ESE_OPEN_RDWR) ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	if (db->fd < 0) {
+		err = open_errno(st, path, errno);
+		goto fail;
+	}
+	if (flock(db->fd, ((flags & ESE_OPEN_RDWR) ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0) {
+		err = ese_fail(st, JET_errFileAccessDenied, 0,
+		               "%s: database is in use by another process (locked)", path);
+		goto fail;
+	}
+	if (fstat(db->fd, &sb) != 0) {
+		err = ese_fail(st, JET_errDiskIO, 0, "%s: cannot stat: %s", path, strerror(errno));
+		goto fail;
+	}
+	db->file_size = (uint64_t)sb.st_size;
+	if (db->file_size == 0) {
+		err = ese_fail(st, JET_errInvalidDatabase, 0, "%s: empty file, not a database", path);
+		goto fail;
+	}
+	if (db->file_size < ESE_DBHDR_SIZE) {
+		err = ese_fail(st, JET_errInvalidDatabase, 0,
+		               "%s: file of %llu bytes is too short to be a database", path,
+		               (unsigned long long)db->file_size);
+		goto fail;
+	}
+	prim = calloc(1, 32768);
+	shad = calloc(1, 32768);
+	if (!prim || !shad) {
+		err = ese_fail(st, JET_errOutOfMemory, 0, "%s: out of memory", path);
+		goto fail;
+	}
+	size_t first = db->file_size < 32768 ? (size_t)db->file_size : 32768;
+	if (pread_full(db->fd, prim, first, 0) < 0) {
+		err = ese_fail(st, JET_errDiskIO, 0, "%s: read error: %s", path, strerror(errno));
+		goto fail;
+	}
+
+	/* Choose the page size: the primary's declaration if its magic holds,
+	 * else the first legal size at which a valid shadow copy sits. */
+	uint32_t ps = 0;
+	if (get_le32(prim + 4) == ESE_DB_MAGIC)
+		ps = declared_page_size(prim);
+	if (ps == 0) {
+		for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+			uint32_t s = sizes[i];
+			if (db->file_size < 2ull * s)
+				continue;
+			if (pread_full(db->fd, shad, s, s) != 0)
+				continue;
+			if (header_valid(shad, s) && declared_page_size(shad) == s) {
+				ps = s;
+				break;
+			}
+		}
+	}
+	if (ps == 0) {
+		if (get_le32(prim + 4) == ESE_DB_MAGIC) {
+			err = ese_fail(st, JET_errDatabaseCorrupted, 0,
+			               "%s: header declares an invalid page size (%u bytes)", path, get_le32(prim + 236));
+		} else if (get_le32(prim) == 0 && get_le32(prim + 4) == 0) {
+			err = ese_fail(st, JET_errInvalidDatabase, 0,
+			               "%s: no database header (first page is zero and no shadow header was found)", path);
+		} else {
+			err = ese_fail(st, JET_errInvalidDatabase, 0,
+			               "%s: not an ESE database (bad magic 0x%08x)", path, get_le32(prim + 4));
+		}
+		goto fail;
+	}
+	if (db->file_size < 2ull * ps) {
+		err = ese_fail(st, JET_errPageSizeMismatch, 0,
+		               "%s: header declares %u-byte pages but the file holds only %llu bytes", path, ps,
+		               (unsigned long long)db->file_size);
+		goto fail;
+	}
+	if (pread_full(db->fd, prim, ps, 0) != 0 || pread_full(db->fd, shad, ps, ps) != 0) {
+		err = ese_fail(st, JET_errDiskIO, 0, "%s: cannot read the header pages", path);
+		goto fail;
+	}
+	db->page_size = ps;
+	db->page_count = (uint32_t)(db->file_size / ps - 2 > 0xFFFFFFFEull ? 0xFFFFFFFEull : db->file_size / ps - 2);
+
+	ese_header_state *hs = &db->hstate;
+	hs->primary_checksum_stored = get_le32(prim);
+	hs->primary_checksum_actual = ese_checksum_header(prim, ps);
+	hs->shadow_checksum_stored = get_le32(shad);
+	hs->shadow_checksum_actual = ese_checksum_header(shad, ps);
+	ese_status pst, sst;
+	ese_status_clear(&pst);
+	ese_status_clear(&sst);
+	hs->primary_ok = ese_dbheader_check(prim, ps, &pst) == 0;
+	hs->shadow_ok = ese_dbheader_check(shad, ps, &sst) == 0 && declared_page_size(shad) == ps;
+	hs->identical = memcmp(prim, shad, ps) == 0;
+	const uint8_t *use = prim;
+	if (!hs->primary_ok) {
+		if (hs->shadow_ok) {
+			use = shad;
+			hs->using_shadow = 1;
+		} else if (!(flags & ESE_OPEN_ANY_HEADER) || get_le32(prim + 4) != ESE_DB_MAGIC) {
+			err = ese_fail(st, pst.err ? pst.err : JET_errDatabaseCorrupted, 0,
+			               "%s: no valid database header: primary: %s; shadow: %s", path, pst.msg,
+			               sst.msg[0] ? sst.msg : "invalid");
+			goto fail;
+		}
+	}
+	ese_dbheader_decode(&db->hdr, use, ps);
+	if (db->hdr.file_type == 2) {
+		err = ese_fail(st, JET_errFileInvalidType, 0,
+		               "%s: this is a streaming (.stm) file, not a database", path);
+		goto fail;
+	}
+	if (db->hdr.file_type > 1 && !(flags & ESE_OPEN_ANY_HEADER)) {
+		err = ese_fail(st, JET_errFileInvalidType, 0, "%s: file type %u is not a database", path,
+		               db->hdr.file_type);
+		goto fail;
+	}
+	free(prim);
+	free(shad);
+	*out = db;
+	return 0;
+fail:
+	free(prim);
+	free(shad);
+	ese_db_close(db);
+	return err;
+}
+
+void ese_db_close(ese_db *db)
+{
+	if (!db)
+		return;
+	if (db->fd >= 0)
+		close(db->fd);
+	for (unsigned i = 0; i < CACHE_SLOTS; i++)
+		free(db->cache[i].buf);
+	free(db->path);
+	free(db);
+}
+
+const char *ese_db_path(const ese_db *db) { return db->path; }
+const ese_dbheader *ese_db_header(const ese_db *db) { return &db->hdr; }
+const ese_header_state *ese_db_header_state(const ese_db *db) { return &db->hstate; }
+uint32_t ese_db_page_size(const ese_db *db) { return db->page_size; }
+uint32_t ese_db_page_count(const ese_db *db) { return db->page_count; }
+uint64_t ese_db_file_size(const ese_db *db) { return db->file_size; }
+int ese_db_fd(const ese_db *db) { return db->fd; }
+uint64_t ese_db_corrected_pages(const ese_db *db) { return db->corrected; }
+
+int ese_db_read_page(ese_db *db, uint32_t pgno, uint8_t *buf, ese_status *st)
+{
+	if (pgno == 0 || pgno > db->page_count)
+		return ese_fail(st, JET_errFileIOBeyondEOF, pgno, "page %u is beyond the end of the file (%u pages)",
+		                pgno, db->page_count);
+	uint64_t off = ((uint64_t)pgno + 1) * db->page_size;
+	int r = pread_full(db->fd, buf, db->page_size, off);
+	if (r < 0)
+		return ese_fail(st, JET_errDiskIO, pgno, "page %u: read error: %s", pgno, strerror(errno));
+	if (r > 0)
+		return ese_fail(st, JET_errFileIOBeyondEOF, pgno, "page %u: short read", pgno);
+	if (db->flags & ESE_OPEN_NO_VERIFY)
+		return 0;
+	ese_pagecheck_info info;
+	switch (ese_checksum_verify_page(buf, db->page_size, pgno, &info)) {
+	case ESE_PAGE_OK:
+		return 0;
+	case ESE_PAGE_UNINIT:
+		return ese_fail(st, JET_errPageNotInitialized, pgno, "page %u is not initialized (all zero)", pgno);
+	case ESE_PAGE_CORRECTABLE:
+		ese_checksum_correct(buf, &info);
+		db->corrected++;
+		return 0;
+	case ESE_PAGE_WRONG_PGNO:
+		return ese_fail(st, JET_errReadPgnoVerifyFailure, pgno,
+		                "page %u holds page %u (written at the wrong offset)", pgno, info.stored_pgno);
+	case ESE_PAGE_BAD:
+	default:
+		return ese_fail(st, JET_errReadVerifyFailure, pgno,
+		                "page %u: checksum mismatch (stored 0x%016llx, computed 0x%016llx)", pgno,
+		                (unsigned long long)info.expected, (unsigned long long)info.actual);
+	}
+}
+
+int ese_db_get_page(ese_db *db, uint32_t pgno, const uint8_t **page, ese_status *st)
+{
+	struct cache_slot *s = &db->cache[pgno % CACHE_SLOTS];
+	if (s->pgno == pgno && s->buf) {
+		*page = s->buf;
+		return 0;
+	}
+	if (!s->buf && !(s->buf = malloc(db->page_size)))
+		return ese_fail(st, JET_errOutOfMemory, pgno, "out of memory");
+	s->pgno = 0;
+	int err = ese_db_read_page(db, pgno, s->buf, st);
+	if (err)
+		return err;
+	s->pgno = pgno;
+	*page = s->buf;
+	return 0;
+}

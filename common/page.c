@@ -1,0 +1,183 @@
+/*
+ * page.c - page header, tag array and node decoding (include/ese_page.h).
+ *
+ * Invariants checked here (ESE cpage.cxx / node.cxx):
+ *  1. the tag array (4 bytes per tag, growing down from the page end) fits
+ *     between the header and the end of the page;
+ *  2. every line lies inside the data area: hdr_len + ib + cb <= size -
+ *     4 * ntags;
+ *  3. a node's prefix and suffix lengths fit its line, and the prefix is no
+ *     longer than the page's prefix line (tag 0).
+ * Anything else (key order, free-space counters) is the checker's job.
+ */
+#include "ese_page.h"
+#include "bytes.h"
+
+#include <string.h>
+
+int ese_page_parse(ese_page *pg, const uint8_t *buf, uint32_t size, uint32_t pgno, ese_status *st)
+{
+	memset(pg, 0, sizeof(*pg));
+	pg->buf = buf;
+	pg->size = size;
+	pg->large = ese_page_is_large(size);
+	pg->hdr_len = pg->large ? ESE_PAGE_HDR_LARGE : ESE_PAGE_HDR_SMALL;
+	pg->checksum = get_le64(buf);
+	pg->dbtime = get_le64(buf + 8);
+	pg->prev = get_le32(buf + 16);
+	pg->next = get_le32(buf + 20);
+	pg->objid = get_le32(buf + 24);
+	pg->cb_free = get_le16(buf + 28);
+	pg->cb_uncommitted = get_le16(buf + 30);
+	pg->ib_mic_free = get_le16(buf + 32);
+	pg->ntags = get_le16(buf + 34) & 0x0FFF;
+	pg->flags = get_le32(buf + 36);
+	if (pg->large)
+		pg->stored_pgno = get_le32(buf + 64);
+	if ((uint32_t)pg->ntags * 4 > size - pg->hdr_len)
+		return ese_fail(st, JET_errDatabaseCorrupted, pgno,
+		                "page %u: %u tags do not fit in the page", pgno, pg->ntags);
+	if (pg->ib_mic_free > size - pg->hdr_len - (uint32_t)pg->ntags * 4)
+		return ese_fail(st, JET_errDatabaseCorrupted, pgno,
+		                "page %u: ibMicFree %u overlaps the tag array", pgno, pg->ib_mic_free);
+	return 0;
+}
+
+int ese_page_tag(const ese_page *pg, uint32_t pgno, unsigned i, ese_tag *t, ese_status *st)
+{
+	if (i >= pg->ntags)
+		return ese_fail(st, JET_errDatabaseCorrupted, pgno, "page %u: tag %u of %u", pgno, i, pg->ntags);
+	const uint8_t *p = pg->buf + pg->size - 4 * (i + 1);
+	uint16_t cb = get_le16(p), ib = get_le16(p + 2);
+	uint32_t mask = pg->large ? 0x7FFF : 0x1FFF;
+	t->len = cb & mask;
+	t->off = pg->hdr_len + (ib & mask);
+	t->flags = 0;
+	uint32_t end = pg->size - 4u * pg->ntags;
+	if (t->off > end || t->len > end - t->off)
+		return ese_fail(st, JET_errDatabaseCorrupted, pgno,
+		                "page %u: tag %u (ib %u, cb %u) lies outside the data area", pgno, i,
+		                ib & mask, t->len);
+	if (!pg->large)
+		t->flags = ib >> 13;
+	else if (i > 0 && t->len >= 2)
+		t->flags = get_le16(pg->buf + t->off) >> 13;
+	return 0;
+}
+
+/* The bytes node keys of this page take their prefix from. */
+static void page_prefix(const ese_page *pg, const ese_tag *t0, const uint8_t **p, size_t *n)
+{
+	*p = pg->buf + t0->off;
+	*n = t0->len;
+	if (pg->flags & ESE_PF_ROOT) {
+		if ((pg->flags & ESE_PF_SPACE_TREE) && t0->len >= 16) {
+			*p += 16;
+			*n -= 16;
+		} else {
+			*n = 0;
+		}
+	}
+}
+
+int ese_page_node(const ese_page *pg, uint32_t pgno, unsigned i, ese_node *n, ese_status *st)
+{
+	ese_tag t, t0;
+	int err;
+	memset(n, 0, sizeof(*n));
+	if (i == 0)
+		return ese_fail(st, JET_errDatabaseCorrupted, pgno, "page %u: tag 0 is not a node", pgno);
+	if ((err = ese_page_tag(pg, pgno, i, &t, st)) || (err = ese_page_tag(pg, pgno, 0, &t0, st)))
+		return err;
+	const uint8_t *p = pg->buf + t.off, *end = p + t.len;
+	n->flags = t.flags;
+	size_t cb_prefix = 0;
+	if (t.flags & ESE_NODE_COMPRESSED) {
+		if (end - p < 2)
+			goto short_line;
+		cb_prefix = get_le16(p) & 0x1FFF;
+		p += 2;
+	}
+	if (end - p < 2)
+		goto short_line;
+	size_t cb_suffix = get_le16(p) & 0x1FFF;
+	p += 2;
+	if ((size_t)(end - p) < cb_suffix)
+		return ese_fail(st, JET_errDatabaseCorrupted, pgno,
+		                "page %u: node %u key suffix of %zu bytes exceeds its line of %u", pgno, i,
+		                cb_suffix, t.len);
+	const uint8_t *pre;
+	size_t npre;
+	page_prefix(pg, &t0, &pre, &npre);
+	if (cb_prefix > npre)
+		return ese_fail(st, JET_errDatabaseCorrupted, pgno,
+		                "page %u: node %u prefix of %zu bytes exceeds the page prefix of %zu", pgno, i,
+		                cb_prefix, npre);
+	n->prefix = pre;
+	n->prefix_len = cb_prefix;
+	n->suffix = p;
+	n->suffix_len = cb_suffix;
+	n->data = p + cb_suffix;
+	n->data_len = (size_t)(end - n->data);
+	return 0;
+short_line:
+	return ese_fail(st, JET_errDatabaseCorrupted, pgno, "page %u: node %u line of %u bytes is too short",
+	                pgno, i, t.len);
+}
+
+size_t ese_node_key(const ese_node *n, uint8_t *out, size_t cap)
+{
+	size_t len = n->prefix_len + n->suffix_len;
+	if (len > cap)
+		return (size_t)-1;
+	if (n->prefix_len)
+		memcpy(out, n->prefix, n->prefix_len);
+	if (n->suffix_len)
+		memcpy(out + n->prefix_len, n->suffix, n->suffix_len);
+	return len;
+}
+
+int ese_node_keycmp(const ese_node *n, const uint8_t *key, size_t len)
+{
+	size_t a = n->prefix_len < len ? n->prefix_len : len;
+	int c = a ? memcmp(n->prefix, key, a) : 0;
+	if (c)
+		return c;
+	if (n->prefix_len > len)
+		return 1;
+	key += n->prefix_len;
+	len -= n->prefix_len;
+	size_t b = n->suffix_len < len ? n->suffix_len : len;
+	c = b ? memcmp(n->suffix, key, b) : 0;
+	if (c)
+		return c;
+	return n->suffix_len < len ? -1 : n->suffix_len > len ? 1 : 0;
+}
+
+int ese_page_space_header(const ese_page *pg, uint32_t pgno, ese_space_header *sh, ese_status *st)
+{
+	ese_tag t0;
+	int err = ese_page_tag(pg, pgno, 0, &t0, st);
+	if (err)
+		return err;
+	const uint8_t *p = pg->buf + t0.off;
+	memset(sh, 0, sizeof(*sh));
+	if (t0.len == 17 || t0.len == 25) {
+		/* extended root header: presence byte, then the space header */
+		if (!(p[0] & 1))
+			return ese_fail(st, JET_errDatabaseCorrupted, pgno,
+			                "page %u: extended root header has no space header", pgno);
+		p++;
+	} else if (t0.len != 16) {
+		return ese_fail(st, JET_errDatabaseCorrupted, pgno,
+		                "page %u: root external header is %u bytes (expected 16)", pgno, t0.len);
+	}
+	sh->cpg_primary = get_le32(p);
+	sh->pgno_parent = get_le32(p + 4);
+	sh->flags = p[8];
+	if (sh->flags & 1)
+		sh->pgno_oe = get_le32(p + 12);
+	else
+		sh->avail_bitmap = get_le32(p + 12);
+	return 0;
+}
