@@ -73,16 +73,21 @@ demo: deps all
 	sh sample-dbs/demo.sh $(BUILD)
 
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
-FUZZ_SECONDS ?= 20
+FUZZ_SECONDS ?= 60
 build-fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard include/*.h common/*.h)
 	@mkdir -p build-fuzz
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Icommon \
-	  -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRC) $(LIBS)
+	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -o $@ $< $(LIB_SRC) $(LIBS)
 
+# Each target runs FUZZ_SECONDS on its corpus (tests/fuzz/corpus/<target>)
+# plus seeds made from ../shared's samples; new inputs are added to the
+# corpus.  A crash stops make with the crashing input in build-fuzz/.
 fuzz: deps $(FUZZ_TARGETS)
-	@for t in $(FUZZ_TARGETS); do n=$$(basename $$t); mkdir -p tests/fuzz/corpus/$$n; \
+	@sh tests/fuzz/make-seeds.sh build-fuzz/seeds
+	@for t in $(FUZZ_TARGETS); do n=$$(basename $$t); mkdir -p tests/fuzz/corpus/$$n build-fuzz/seeds/$$n; \
 	  echo "fuzzing $$n for $(FUZZ_SECONDS)s"; \
-	  $$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 tests/fuzz/corpus/$$n tests/fuzz/seeds || exit 1; done
+	  $$t -max_total_time=$(FUZZ_SECONDS) -max_len=180000 -timeout=10 -rss_limit_mb=2048 \
+	    -artifact_prefix=build-fuzz/ tests/fuzz/corpus/$$n build-fuzz/seeds/$$n || exit 1; done
 
 bench: deps all
 	sh bench/run.sh $(BUILD)

@@ -39,7 +39,7 @@ enum {
 };
 
 /* Result of a text decoder. */
-enum { T_OK = 0, T_FAIL = 1 };
+enum { T_OK = 0, T_FAIL = 1, T_EMPTY = 2 };
 
 #define REPLACEMENT 0xFFFDu
 
@@ -132,8 +132,10 @@ static void dec_bytes(ese_sbuf *out, const uint8_t *p, size_t n, unsigned which)
  * ((hi - 0xD800) << 10) + (lo - 0xDFFF) + 0x10000 - libuna subtracts the
  * end of the low range, not its start, so every pair lands 0x3FF too low
  * (U+1F98A prints as U+1F58B).  A high surrogate that is the last unit
- * fails; *emitted tells whether anything was appended before.  With
- * exact set, pairs are joined correctly and lone surrogates become U+FFFD. */
+ * fails; *emitted tells whether anything was appended before.  A
+ * stream with no unit after its BOM has libuna report a size of 0, which
+ * esedbexport treats as an error (T_EMPTY).  With exact set, pairs are
+ * joined correctly and lone surrogates become U+FFFD. */
 static int dec_utf16(ese_sbuf *out, const uint8_t *p, size_t n, int big, int exact, int *emitted)
 {
 	size_t i = 0;
@@ -142,6 +144,8 @@ static int dec_utf16(ese_sbuf *out, const uint8_t *p, size_t n, int big, int exa
 		return T_FAIL;
 	if (n >= 2 && ((p[0] == 0xFF && p[1] == 0xFE) || (p[0] == 0xFE && p[1] == 0xFF)))
 		i = 2;
+	if (!exact && i + 1 >= n)
+		return T_EMPTY;
 	while (i + 1 < n) {
 		uint32_t c = big ? ((uint32_t)p[i] << 8 | p[i + 1]) : ((uint32_t)p[i + 1] << 8 | p[i]);
 		i += 2;
@@ -180,12 +184,14 @@ static int dec_utf16(ese_sbuf *out, const uint8_t *p, size_t n, int big, int exa
 
 /* UTF-8 as libuna_utf8_string_size_from_utf8_stream reads it: BOM skipped,
  * NUL ends the string, any invalid sequence fails (compatible) or becomes
- * U+FFFD for its first byte (exact). */
+ * U+FFFD for its first byte (exact).  Nothing after the BOM: T_EMPTY. */
 static int dec_utf8(ese_sbuf *out, const uint8_t *p, size_t n, int exact)
 {
 	size_t i = 0;
 	if (n >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF)
 		i = 3;
+	if (!exact && i >= n)
+		return T_EMPTY;
 	while (i < n) {
 		uint8_t b = p[i];
 		size_t extra = b < 0xC0 ? 0 : b < 0xE0 ? 1 : b < 0xF0 ? 2 : 3;
@@ -238,8 +244,11 @@ static int compat_text(ese_sbuf *out, const uint8_t *p, size_t n, uint32_t codep
 		return R_DONE;
 	case 1200:
 		if (n % 2 == 0) {
-			if (dec_utf16(out, p, n, 0, 0, &emitted) == T_OK)
+			int t = dec_utf16(out, p, n, 0, 0, &emitted);
+			if (t == T_OK)
 				return R_DONE;
+			if (t == T_EMPTY)
+				return R_BROKEN;   /* "missing value string" */
 			/* libfvalue retries as ASCII after the index the UTF-16
 			 * attempt advanced: that only fits when it wrote nothing */
 			if (emitted) {
@@ -376,11 +385,21 @@ static int compat_compressed_text(ese_sbuf *out, const uint8_t *p, size_t n)
 		return R_BROKEN;
 	}
 	const uint8_t *u = (const uint8_t *)d.data;
-	if (d.len % 2 == 0 && (p[0] == 0x18 || (p[0] & 0x10) == 0) && d.len &&
-	    dec_utf16(out, u, d.len, 0, 0, &emitted) == T_OK)
+	if (d.len == 0) {
+		r = R_BROKEN;               /* a size of 0: "missing value string" */
 		goto done;
+	}
+	if (d.len % 2 == 0 && (p[0] == 0x18 || (p[0] & 0x10) == 0)) {
+		int t = dec_utf16(out, u, d.len, 0, 0, &emitted);
+		if (t == T_OK)
+			goto done;
+		if (t == T_EMPTY) {
+			r = R_BROKEN;
+			goto done;
+		}
+	}
 	sbuf_cut(out, mark);
-	if (d.len && dec_utf8(out, u, d.len, 0) != T_OK) {
+	if (dec_utf8(out, u, d.len, 0) != T_OK) {
 		sbuf_cut(out, mark);
 		r = R_BROKEN;
 	}
@@ -428,7 +447,7 @@ static void put_filetime(ese_sbuf *out, uint64_t ft)
 		year += 100;
 	}
 	while (t > 0) {
-		uint64_t dy = leap((unsigned)(year % 400 + 400)) ? 366 : 365;
+		uint64_t dy = leap((unsigned)(year % 400)) ? 366 : 365;
 		if (t <= dy)
 			break;
 		t -= dy;
@@ -662,7 +681,8 @@ static int compat_value(ese_sbuf *out, struct vctx *x, const ese_colval *v)
 		ese_status lst;
 		ese_status_clear(&lst);
 		ese_sbuf_init(&lv);
-		int err = ese_lv_read(x->db, x->t, v->data, v->len, &lv, NULL, &lst);
+		int err = x->db && x->t ? ese_lv_read(x->db, x->t, v->data, v->len, &lv, NULL, &lst)
+		                : ese_fail(&lst, JET_errRecordNotFound, 0, "no database to read long values from");
 		if (err) {
 			ese_sbuf_free(&lv);
 			vfail(x, err, lst.msg[0] ? lst.msg : "long value cannot be read");
@@ -726,7 +746,8 @@ static void exact_value(ese_sbuf *out, struct vctx *x, const ese_colval *v)
 		if (sep) {
 			ese_status lst;
 			ese_status_clear(&lst);
-			int err = ese_lv_read(x->db, x->t, p, n, &buf, NULL, &lst);
+			int err = x->db && x->t ? ese_lv_read(x->db, x->t, p, n, &buf, NULL, &lst)
+			                : ese_fail(&lst, JET_errRecordNotFound, 0, "no database to read long values from");
 			if (err) {
 				vfail(x, err, lst.msg[0] ? lst.msg : "long value cannot be read");
 				continue;
@@ -938,12 +959,13 @@ static void put_cell(ese_sbuf *row, struct tctx *x, const ese_table *owner, cons
 		/* ESE returns the default of a column the record does not
 		 * store; libesedb does not know defaults (exact rendering) */
 		ese_colval d = { 1, 0, 0, c->default_value, c->default_len };
-		err = ese_export_format_value_ex(row, x->db, owner, c, &d, ESE_EXPORT_EXACT, x->st);
+		err = ese_export_format_value_ex(row, x->db, x->t, c, &d, ESE_EXPORT_EXACT, x->st);
 		if (err)
 			tfail(x, err);
 		return;
 	}
-	err = ese_export_format_value_ex(row, x->db, owner, c, &v, 0, x->st);
+	/* long values live in the record's own table, template column or not */
+	err = ese_export_format_value_ex(row, x->db, x->t, c, &v, 0, x->st);
 	if (err)
 		tfail(x, err);
 }

@@ -101,14 +101,17 @@ int ese_record_tagged_at(const ese_record *r, size_t i, uint32_t *columnid, ese_
 		out->len = 0;
 		return 0;
 	}
+	/* FIX: an entry with no bytes at all has no header byte either, and
+	 * is empty (NULL) as the contract says; before, on large pages (where
+	 * has_header is always set) it came back present with length 0. */
+	int header_read = 0;
 	if (has_header && out->len > 0) {
 		out->header = out->data[0];
 		out->data++;
 		out->len--;
+		header_read = 1;
 	}
-	out->present = !(out->header & ESE_TAG_NULL) && (out->len > 0 || has_header);
-	if (r->large && out->len == 0 && !has_header)
-		out->present = 0;
+	out->present = !(out->header & ESE_TAG_NULL) && (out->len > 0 || header_read);
 	return 0;
 }
 
@@ -148,9 +151,16 @@ int ese_record_get(const ese_record *r, const ese_table *t, const ese_column *c,
 		out->len = end - start;
 		return 0;
 	}
-	/* tagged: entries are sorted by column id; binary search */
+	/* tagged: entries are sorted by column id; binary search.
+	 * FIX: search only the run after the leading derived entries (the
+	 * linear loop below handles those); a derived entry with a larger fid
+	 * first broke the ordering the search relies on, so columns after it
+	 * were reported absent. */
 	size_t lo = 0, hi = r->ntagged;
 	const uint8_t *ta = r->data + r->tagged;
+	while (!r->large && lo < hi && (get_le16(ta + 4 * lo + 2) & 0x8000))
+		lo++;
+	size_t first_plain = lo;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		uint32_t fid = get_le16(ta + 4 * mid);
@@ -164,7 +174,7 @@ int ese_record_get(const ese_record *r, const ese_table *t, const ese_column *c,
 		return ese_record_tagged_at(r, lo, &fid, out, st);
 	}
 	/* derived (template) columns may precede the sorted run: look linearly */
-	for (size_t i = 0; i < r->ntagged; i++) {
+	for (size_t i = 0; i < first_plain; i++) {
 		uint16_t ib = get_le16(ta + 4 * i + 2);
 		if (!(ib & 0x8000) || r->large)
 			break;
@@ -219,7 +229,7 @@ int ese_colval_instance(const ese_colval *v, size_t i, const uint8_t **p, size_t
 			return corrupt(st, "multi-valued instance outside its value");
 		*p = v->data + start;
 		*n = end - start;
-		*separated = (o & MV_SEPARATED) != 0;
+		*separated = 0;
 		return 0;
 	}
 	if (i != 0)

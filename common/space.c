@@ -73,7 +73,7 @@ static int read_extent_tree(ese_db *db, uint32_t root, uint32_t objid, ese_exten
 	return err == JET_errRecordNotFound ? 0 : err;
 }
 
-int ese_space_read(ese_db *db, uint32_t pgno_fdp, uint32_t objid, ese_space *sp, ese_status *st)
+static int space_read(ese_db *db, uint32_t pgno_fdp, uint32_t objid, ese_space *sp, ese_status *st)
 {
 	memset(sp, 0, sizeof(*sp));
 	const uint8_t *buf;
@@ -114,6 +114,15 @@ int ese_space_read(ese_db *db, uint32_t pgno_fdp, uint32_t objid, ese_space *sp,
 	if ((err = read_extent_tree(db, oe, pg.objid, &sp->owned, &sp->nowned, st)))
 		return err;
 	return read_extent_tree(db, oe + 1, pg.objid, &sp->avail, &sp->navail, st);
+}
+
+/* On failure nothing stays allocated in sp. */
+int ese_space_read(ese_db *db, uint32_t pgno_fdp, uint32_t objid, ese_space *sp, ese_status *st)
+{
+	int err = space_read(db, pgno_fdp, objid, sp, st);
+	if (err)
+		ese_space_free(sp);
+	return err;
 }
 
 void ese_space_free(ese_space *sp)

@@ -347,11 +347,16 @@ static int run_export(const struct opts *o, double t0)
 	if (!o->json)
 		printf("Initiating EXPORT mode...\n         Database: %s\n        Directory: %s\n\n", o->file, o->outdir);
 	err = ese_export_database(db, cat, o->outdir, &st);
-	if (err) {
+	if (err && err != JET_errDatabaseCorrupted && err != JET_errReadVerifyFailure &&
+	    err != JET_errBadPageLink && err != JET_errPageNotInitialized && err != JET_errReadPgnoVerifyFailure) {
 		ese_catalog_free(cat);
 		ese_db_close(db);
 		return op_failed(o, &st, err, t0);
 	}
+	/* damaged values or pages: every table was still written as far as it
+	 * could be read; say what was wrong and exit with "problems found" */
+	if (err && !o->json)
+		fprintf(stderr, "eseutil: %s: export incomplete: %s\n", o->file, st.msg);
 	if (o->json) {
 		ese_sbuf sb;
 		ese_sbuf_init(&sb);
@@ -359,16 +364,20 @@ static int run_export(const struct opts *o, double t0)
 		ese_sbuf_puts(&sb, ",\"directory\":");
 		ese_sbuf_json_str(&sb, o->outdir, strlen(o->outdir));
 		ese_sbuf_printf(&sb, ",\"tables\":%zu", cat->ntables);
-		json_tail(&sb, 0);
+		if (err) {
+			ese_sbuf_puts(&sb, ",\"message\":");
+			ese_sbuf_json_str(&sb, st.msg, strlen(st.msg));
+		}
+		json_tail(&sb, err);
 		ese_sbuf_free(&sb);
 	} else {
 		for (size_t i = 0; i < cat->ntables; i++)
 			printf("Exported table %zu: %s\n", i, cat->tables[i].name);
-		ese_print_closing(stdout, 0, ese_now() - t0);
+		ese_print_closing(stdout, err, ese_now() - t0);
 	}
 	ese_catalog_free(cat);
 	ese_db_close(db);
-	return ESE_EXIT_OK;
+	return err ? ESE_EXIT_UNFIXED : ESE_EXIT_OK;
 }
 
 static int run_err(const struct opts *o)

@@ -15,7 +15,7 @@
  *   misplace FROM TO        write page FROM's bytes at page TO's offset
  *   truncate-pages N        keep the headers and the first N pages
  *   truncate-bytes N        cut the file to N bytes
- *   header-byte OFFSET      flip the low bit of byte OFFSET of the primary header
+ *   header-byte OFFSET      flip the low bit of byte OFFSET of the header pages (shadow: + page size)
  */
 #include "ese_db.h"
 
@@ -121,12 +121,12 @@ int main(int argc, char **argv)
 	} else if (!strcmp(kind, "header-byte") && argc == 5) {
 		unsigned long off = num(argv[4]);
 		uint8_t b;
-		if (off >= ps || pread(fd, &b, 1, (off_t)off) != 1)
+		if (off >= 2ul * ps || pread(fd, &b, 1, (off_t)off) != 1)
 			return die("%soffset out of range", "");
 		b ^= 1;
 		if (pwrite(fd, &b, 1, (off_t)off) != 1)
 			return die("%swrite failed", "");
-		printf("header-byte: primary header byte %lu\n", off);
+		printf("header-byte: %s header byte %lu\n", off < ps ? "primary" : "shadow", off % ps);
 	} else {
 		return die("unknown kind or wrong arguments: %s", kind);
 	}

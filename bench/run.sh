@@ -1,0 +1,57 @@
+#!/bin/sh
+# Benchmarks (not tests).  Every figure is a ratio against a baseline
+# measured in the same run, on the same file:
+#   1. /k on a warm multi-GiB file vs `cat FILE >/dev/null` (goal: >= 0.5x cat's speed)
+#   2. /export of large.edb vs `esedbexport -t` (goal: >= 20x faster)
+#   3. peak memory of /k and /export as the file grows (goal: flat)
+# Results are printed; copy them into BENCHMARKS.md with this command line.
+BUILD=${1:-build}
+SIZE=${BENCH_SIZE:-3G}
+S=${SAMPLES:-../shared/esedb-samples}
+W=${BENCH_DIR:-$BUILD/bench}
+mkdir -p "$W"
+[ -f "$S/large.edb.gz" ] || { echo "bench: $S/large.edb.gz is needed"; exit 1; }
+gunzip -c "$S/large.edb.gz" >"$W/large.edb"
+gunzip -c "$S/index.edb.gz" >"$W/index.edb"
+
+secs() { # CMD...: wall seconds of one run
+	t0=$(date +%s.%N); "$@" >/dev/null 2>&1; t1=$(date +%s.%N)
+	echo "$t0 $t1" | awk '{printf "%.3f", $2 - $1}'
+}
+best3() { # CMD...: best of three
+	a=$(secs "$@"); b=$(secs "$@"); c=$(secs "$@")
+	printf '%s\n%s\n%s\n' "$a" "$b" "$c" | sort -n | head -1
+}
+maxrss() { # CMD...: peak RSS in MiB
+	/usr/bin/time -f '%M' "$@" 2>&1 >/dev/null | tail -1 | awk '{printf "%.1f", $1 / 1024}'
+}
+
+echo "== 1. /k vs cat on a warm $SIZE file"
+for src in large index; do
+	f="$W/big-$src.edb"
+	"$BUILD/tests/ese-repeat" "$W/$src.edb" "$f" "$SIZE"
+	cat "$f" >/dev/null
+	mb=$(( $(stat -c %s "$f") / 1048576 ))
+	tc=$(best3 sh -c "cat '$f' >/dev/null")
+	tk=$(best3 "$BUILD/eseutil" /k "$f")
+	"$BUILD/eseutil" /k "$f" >"$W/k.out" 2>&1 || { echo "bench: /k reported problems on $f"; tail "$W/k.out"; exit 1; }
+	echo "$src pages: $mb MiB  cat ${tc}s ($(echo "$mb $tc" | awk '{printf "%.0f", $1/$2}') MiB/s)  /k ${tk}s ($(echo "$mb $tk" | awk '{printf "%.0f", $1/$2}') MiB/s)  /k speed = $(echo "$tc $tk" | awk '{printf "%.2f", $1/$2}') x cat"
+done
+
+echo "== 2. export of large.edb vs esedbexport -t"
+rm -rf "$W/ours" "$W/theirs.export"
+te=$(best3 sh -c "rm -rf '$W/ours'; '$BUILD/eseutil' /export '$W/large.edb' /o '$W/ours'")
+if command -v esedbexport >/dev/null 2>&1; then
+	tl=$(secs esedbexport -t "$W/theirs" "$W/large.edb")
+	echo "ours ${te}s  esedbexport ${tl}s  speedup $(echo "$tl $te" | awk '{printf "%.1f", $1/$2}')x"
+	if diff -r "$W/ours" "$W/theirs.export" >/dev/null; then echo "outputs identical"; else echo "outputs DIFFER"; fi
+else
+	echo "ours ${te}s  (esedbexport not installed: no ratio)"
+fi
+
+echo "== 3. peak memory (MiB) as the file grows"
+"$BUILD/tests/ese-repeat" "$W/large.edb" "$W/small.edb" 256M >/dev/null
+echo "/k 256 MiB: $(maxrss "$BUILD/eseutil" /k "$W/small.edb")  /k $SIZE: $(maxrss "$BUILD/eseutil" /k "$W/big-large.edb")"
+rm -rf "$W/ours"
+echo "/export large.edb (24 MiB, 64,994 columns): $(maxrss "$BUILD/eseutil" /export "$W/large.edb" /o "$W/ours")"
+rm -f "$W"/big-*.edb "$W/small.edb"
