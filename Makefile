@@ -29,7 +29,7 @@ HELPERS := $(HELPER_SRC:tests/tools/%.c=$(BUILD)/tests/%)
 
 all: $(TOOLS) $(HELPERS)
 
-$(BUILD)/obj/%.o: %.c $(wildcard include/*.h common/*.h tests/unit/*.h)
+$(BUILD)/obj/%.o: %.c $(wildcard include/*.h include/*.def common/*.h tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 

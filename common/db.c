@@ -144,11 +144,17 @@ int ese_db_open(const char *path, unsigned flags, ese_db **out, ese_status *st)
 		goto fail;
 	}
 
-	/* Choose the page size: the primary's declaration if its magic holds,
-	 * else the first legal size at which a valid shadow copy sits. */
-	uint32_t ps = 0;
+	/* Choose the page size: the primary's declaration if its magic and
+	 * checksum hold, else the first legal size at which a valid shadow copy
+	 * sits, else (to report on it) the primary's declaration if its magic
+	 * holds.  FIX: the declaration of a primary whose checksum failed was
+	 * trusted, so a damaged page-size field in the primary made the shadow
+	 * be looked for at the wrong offset and the file could not be opened. */
+	uint32_t ps = 0, declared = 0;
 	if (get_le32(prim + 4) == ESE_DB_MAGIC)
-		ps = declared_page_size(prim);
+		declared = declared_page_size(prim);
+	if (declared && header_valid(prim, declared))
+		ps = declared;
 	if (ps == 0) {
 		for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 			uint32_t s = sizes[i];
@@ -162,6 +168,8 @@ int ese_db_open(const char *path, unsigned flags, ese_db **out, ese_status *st)
 			}
 		}
 	}
+	if (ps == 0)
+		ps = declared;
 	if (ps == 0) {
 		if (get_le32(prim + 4) == ESE_DB_MAGIC) {
 			err = ese_fail(st, JET_errDatabaseCorrupted, 0,

@@ -229,7 +229,7 @@ int ese_colval_instance(const ese_colval *v, size_t i, const uint8_t **p, size_t
 			return corrupt(st, "multi-valued instance outside its value");
 		*p = v->data + start;
 		*n = end - start;
-		*separated = 0;
+		*separated = (o & MV_SEPARATED) != 0;
 		return 0;
 	}
 	if (i != 0)

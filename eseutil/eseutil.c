@@ -11,6 +11,8 @@
 #include "ese_dump.h"
 #include "ese_error.h"
 #include "ese_export.h"
+#include "ese_integrity.h"
+#include "ese_problem.h"
 #include "ese_sbuf.h"
 
 #include <errno.h>
@@ -19,7 +21,7 @@
 #include <string.h>
 #include <strings.h>
 
-enum mode { M_NONE, M_HEADER, M_CHECKSUM, M_META, M_EXPORT, M_ERR, M_HELP };
+enum mode { M_NONE, M_HEADER, M_CHECKSUM, M_META, M_EXPORT, M_ERR, M_HELP, M_INTEGRITY, M_SPACE, M_PROBLEMS };
 
 static const struct mode_name {
 	const char *name;
@@ -31,6 +33,9 @@ static const struct mode_name {
 	{ "/mm", M_META }, { "-mm", M_META }, { "--dump-metadata", M_META },
 	{ "/export", M_EXPORT }, { "-export", M_EXPORT }, { "--export", M_EXPORT },
 	{ "/err", M_ERR }, { "-err", M_ERR }, { "--error", M_ERR },
+	{ "/g", M_INTEGRITY }, { "-g", M_INTEGRITY }, { "--integrity", M_INTEGRITY },
+	{ "/ms", M_SPACE }, { "-ms", M_SPACE }, { "--space", M_SPACE },
+	{ "--problem-codes", M_PROBLEMS },
 	{ "/?", M_HELP }, { "-?", M_HELP }, { "-h", M_HELP }, { "--help", M_HELP },
 };
 
@@ -41,6 +46,7 @@ struct opts {
 	int json;
 	int verbose;
 	int threads;
+	int cap;
 };
 
 static const char usage_text[] =
@@ -49,15 +55,19 @@ static const char usage_text[] =
 	"Modes (eseutil syntax, or the long alias):\n"
 	"  /mh  --dump-header DB      dump the database header (/v: primary and shadow)\n"
 	"  /k   --checksum DB         verify the checksum of every page\n"
+	"  /g   --integrity DB        check every tree, page, space map, catalog entry and record\n"
+	"  /ms  --space DB            space per table, index and long-value tree; size after /d\n"
 	"  /mm  --dump-metadata DB    dump the catalog: tables, columns, indexes, long values\n"
 	"  /export --export DB /o DIR export every table as tab-separated text (esedbexport -t layout)\n"
 	"  /err --error CODE|NAME     name and meaning of a JET error (decimal or 0x hex)\n"
+	"  --problem-codes            the catalogue of /g's problem codes (markdown)\n"
 	"  /?   --help                this help\n"
 	"\n"
 	"Options:\n"
 	"  /o DIR, --out DIR          output directory (export)\n"
 	"  /v, --verbose              more detail (/mh: both header copies)\n"
 	"  --threads N                worker threads for /k (default: one per CPU)\n"
+	"  --max-per-code N           /g: list at most N findings per problem code (default 50, 0 = all)\n"
 	"  --json                     one JSON object on stdout instead of text\n"
 	"\n"
 	"Exit status (bits, OR-ed): 0 clean, 1 problems fixed, 4 problems found and left\n"
@@ -80,6 +90,7 @@ static int is_opt(const char *a, const char *slash, const char *dash, const char
 static int parse(int argc, char **argv, struct opts *o)
 {
 	memset(o, 0, sizeof(*o));
+	o->cap = 50;
 	if (argc < 2)
 		return usage_error("%sno mode specified", "");
 	for (size_t i = 0; i < sizeof(mode_names) / sizeof(mode_names[0]); i++)
@@ -107,6 +118,14 @@ static int parse(int argc, char **argv, struct opts *o)
 			if (*end || n < 1 || n > 64)
 				return usage_error("--threads takes 1 to 64, not '%s'", argv[i]);
 			o->threads = (int)n;
+		} else if (is_opt(a, NULL, NULL, "--max-per-code")) {
+			if (++i >= argc)
+				return usage_error("%s needs a number", a);
+			char *end;
+			long n = strtol(argv[i], &end, 10);
+			if (*end || n < 0 || n > 1000000)
+				return usage_error("--max-per-code takes 0 to 1000000, not '%s'", argv[i]);
+			o->cap = (int)n;
 		} else if (strcmp(a, "--") == 0 && i + 1 < argc && !o->file) {
 			o->file = argv[++i];
 		} else if (a[0] == '-' && a[1] == '-') {
@@ -117,7 +136,7 @@ static int parse(int argc, char **argv, struct opts *o)
 			return usage_error("unexpected argument '%s'", a);
 		}
 	}
-	if (o->mode != M_HELP && !o->file)
+	if (o->mode != M_HELP && o->mode != M_PROBLEMS && !o->file)
 		return usage_error("%sthis mode needs a file (or, for /err, a code)", "");
 	if (o->mode == M_EXPORT && !o->outdir)
 		return usage_error("%s/export needs an output directory: /o DIR", "");
@@ -420,6 +439,196 @@ static int run_err(const struct opts *o)
 	return ESE_EXIT_OK;
 }
 
+static int run_integrity(const struct opts *o, double t0)
+{
+	ese_db *db;
+	ese_status st = { 0 };
+	int err = ese_db_open(o->file, ESE_OPEN_RDONLY | ESE_OPEN_ANY_HEADER, &db, &st);
+	if (err)
+		return op_failed(o, &st, err, t0);
+	ese_reporter rep;
+	ese_sbuf js;
+	ese_sbuf_init(&js);
+	FILE *jf = NULL;
+	char *jbuf = NULL;
+	size_t jlen = 0;
+	if (o->json)
+		jf = open_memstream(&jbuf, &jlen);
+	ese_reporter_init(&rep, o->json ? NULL : stdout, jf, (unsigned)o->cap);
+	if (!o->json)
+		printf("Initiating INTEGRITY mode...\n        Database: %s\n\nChecking database integrity.\n\n", o->file);
+	ese_integrity res;
+	err = ese_integrity_check(db, &rep, &res, &st);
+	if (jf)
+		fclose(jf);
+	if (err) {
+		free(jbuf);
+		ese_db_close(db);
+		return op_failed(o, &st, err, t0);
+	}
+	int result = (rep.errors || rep.fatals) ? JET_errDatabaseCorrupted : 0;
+	ese_sbuf sb;
+	ese_sbuf_init(&sb);
+	if (o->json) {
+		json_head(&sb, "integrity", o->file);
+		ese_sbuf_printf(&sb, ",\"errors\":%llu,\"warnings\":%llu,\"fatal\":%llu,\"catalog_ok\":%s,"
+		                     "\"pages\":%llu,\"pages_used\":%llu,\"pages_available\":%llu,\"pages_leaked\":%llu,"
+		                     "\"records\":%llu,\"long_values\":%llu,\"counts\":{",
+		                (unsigned long long)rep.errors, (unsigned long long)rep.warnings,
+		                (unsigned long long)rep.fatals, res.catalog_ok ? "true" : "false",
+		                (unsigned long long)res.pages_in_file, (unsigned long long)res.pages_used,
+		                (unsigned long long)res.pages_avail, (unsigned long long)res.pages_leaked,
+		                (unsigned long long)res.records, (unsigned long long)res.lvs);
+		int first = 1;
+		for (int i = 0; i < ESE_PR_COUNT; i++)
+			if (rep.count[i]) {
+				ese_sbuf_printf(&sb, "%s\"%s\":%llu", first ? "" : ",", ese_problem_info_get(i)->code,
+				                (unsigned long long)rep.count[i]);
+				first = 0;
+			}
+		ese_sbuf_puts(&sb, "},\"problems\":[");
+		for (char *p = jbuf, *nl; p && *p; p = nl + 1) {
+			nl = strchr(p, '\n');
+			if (!nl)
+				break;
+			ese_sbuf_puts(&sb, p == jbuf ? "" : ",");
+			ese_sbuf_put(&sb, p, (size_t)(nl - p));
+		}
+		ese_sbuf_putc(&sb, ']');
+		json_tail(&sb, result);
+	} else {
+		printf("%s%llu trees, %llu pages in use, %llu available, %llu records, %llu long values checked.\n",
+		       rep.total ? "\n" : "", (unsigned long long)res.ntrees, (unsigned long long)res.pages_used,
+		       (unsigned long long)res.pages_avail, (unsigned long long)res.records, (unsigned long long)res.lvs);
+		if (rep.total) {
+			ese_reporter_summary(&rep, &sb);
+			printf("\nProblems by code:\n%s", sb.data);
+		}
+		if (!res.catalog_ok)
+			printf("\nThe catalog is corrupted: not all tables could be checked. Run eseutil /p.\n");
+		if (result)
+			printf("\nIntegrity check completed.  Database is CORRUPTED!\n");
+		else if (rep.warnings)
+			printf("\nIntegrity check completed.  %llu warning(s), no errors.\n", (unsigned long long)rep.warnings);
+		else
+			printf("\nIntegrity check successful.\n");
+		ese_print_closing(stdout, result, ese_now() - t0);
+	}
+	ese_sbuf_free(&sb);
+	free(jbuf);
+	ese_integrity_free(&res);
+	ese_db_close(db);
+	return (rep.total ? ESE_EXIT_UNFIXED : ESE_EXIT_OK) | (rep.fatals ? ESE_EXIT_OPERROR : 0);
+}
+
+static const char *kind_name(ese_tree_kind k)
+{
+	switch (k) {
+	case ESE_TREE_ROOT_SPACE: return "Root";
+	case ESE_TREE_TABLE: return "Table";
+	case ESE_TREE_INDEX: return "Index";
+	default: return "LV";
+	}
+}
+
+static int run_space(const struct opts *o, double t0)
+{
+	ese_db *db;
+	ese_status st = { 0 };
+	int err = ese_db_open(o->file, ESE_OPEN_RDONLY, &db, &st);
+	if (err)
+		return op_failed(o, &st, err, t0);
+	ese_reporter rep;
+	ese_reporter_init(&rep, NULL, NULL, 0);
+	ese_integrity res;
+	if ((err = ese_integrity_check(db, &rep, &res, &st))) {
+		ese_db_close(db);
+		return op_failed(o, &st, err, t0);
+	}
+	uint32_t ps = ese_db_page_size(db);
+	uint64_t owned = 0, estimate = 0;
+	for (size_t i = 0; i < res.ntrees; i++) {
+		owned += res.trees[i].owned;
+		estimate += ese_tree_estimate_pages(&res.trees[i], ps, 100);
+	}
+	uint64_t file = ese_db_file_size(db);
+	uint64_t est_bytes = (estimate + 2) * ps;
+	ese_sbuf sb;
+	ese_sbuf_init(&sb);
+	if (o->json) {
+		json_head(&sb, "space", o->file);
+		ese_sbuf_printf(&sb, ",\"page_size\":%u,\"file_bytes\":%llu,\"pages_in_file\":%llu,\"header_pages\":2,"
+		                     "\"pages_owned\":%llu,\"pages_unowned\":%llu,\"pages_used\":%llu,\"pages_available\":%llu,"
+		                     "\"pages_leaked\":%llu,\"estimated_pages_after_defrag\":%llu,"
+		                     "\"estimated_bytes_after_defrag\":%llu,\"problems\":%llu,\"trees\":[",
+		                ps, (unsigned long long)file, (unsigned long long)res.pages_in_file,
+		                (unsigned long long)owned, (unsigned long long)res.pages_unowned,
+		                (unsigned long long)res.pages_used, (unsigned long long)res.pages_avail,
+		                (unsigned long long)res.pages_leaked, (unsigned long long)estimate,
+		                (unsigned long long)est_bytes, (unsigned long long)rep.total);
+		for (size_t i = 0; i < res.ntrees; i++) {
+			const ese_tree_stats *t = &res.trees[i];
+			ese_sbuf_puts(&sb, i ? ",{\"table\":" : "{\"table\":");
+			if (t->table)
+				ese_sbuf_json_str(&sb, t->table, strlen(t->table));
+			else
+				ese_sbuf_puts(&sb, "null");
+			ese_sbuf_puts(&sb, ",\"name\":");
+			ese_sbuf_json_str(&sb, t->name, strlen(t->name));
+			ese_sbuf_printf(&sb, ",\"type\":\"%s\",\"objid\":%u,\"pgno_root\":%u,\"owned\":%llu,\"available\":%llu,"
+			                     "\"pages\":%llu,\"space_pages\":%llu,\"leaf_pages\":%llu,\"depth\":%u,"
+			                     "\"entries\":%llu,\"leaf_bytes_free\":%llu,\"leaf_fill_percent\":%.1f}",
+			                kind_name(t->kind), t->objid, t->pgno_root, (unsigned long long)t->owned,
+			                (unsigned long long)t->avail, (unsigned long long)t->pages,
+			                (unsigned long long)t->space_pages, (unsigned long long)t->leaf_pages, t->depth,
+			                (unsigned long long)t->entries, (unsigned long long)t->leaf_bytes_free,
+			                t->leaf_pages ? 100.0 * (double)t->leaf_bytes_used /
+			                                        ((double)t->leaf_bytes_used + (double)t->leaf_bytes_free)
+			                              : 0.0);
+		}
+		ese_sbuf_putc(&sb, ']');
+		json_tail(&sb, 0);
+	} else {
+		printf("Initiating FILE DUMP mode...\n         Database: %s\n\nSPACE DUMP (pages of %u bytes)\n\n", o->file, ps);
+		printf("%-28s %-6s %7s %8s %9s %9s %9s %7s %6s %10s\n", "Name", "Type", "ObjidFDP", "PgnoFDP", "Owned",
+		       "Avail", "InUse", "Space", "Fill%", "FreeBytes");
+		printf("==================================================================================================================\n");
+		for (size_t i = 0; i < res.ntrees; i++) {
+			const ese_tree_stats *t = &res.trees[i];
+			char name[64];
+			if (t->kind == ESE_TREE_TABLE || t->kind == ESE_TREE_ROOT_SPACE)
+				snprintf(name, sizeof(name), "%s", t->name);
+			else
+				snprintf(name, sizeof(name), "  %s", t->name);
+			double fill = t->leaf_pages ? 100.0 * (double)t->leaf_bytes_used /
+			                                      ((double)t->leaf_bytes_used + (double)t->leaf_bytes_free)
+			                            : 0.0;
+			printf("%-28s %-6s %7u %8u %9llu %9llu %9llu %7llu %6.1f %10llu\n", name, kind_name(t->kind), t->objid,
+			       t->pgno_root, (unsigned long long)t->owned, (unsigned long long)t->avail,
+			       (unsigned long long)t->pages, (unsigned long long)t->space_pages, fill,
+			       (unsigned long long)t->leaf_bytes_free);
+		}
+		printf("==================================================================================================================\n");
+		printf("File: %llu bytes = 2 header pages + %llu database pages%s\n", (unsigned long long)file,
+		       (unsigned long long)res.pages_in_file, file % ps ? " + a partial page" : "");
+		printf("  owned by some object:      %10llu pages (%llu used by trees, %llu available, %llu leaked)\n",
+		       (unsigned long long)owned, (unsigned long long)res.pages_used, (unsigned long long)res.pages_avail,
+		       (unsigned long long)res.pages_leaked);
+		printf("  owned by no object:        %10llu pages\n", (unsigned long long)res.pages_unowned);
+		printf("Estimated size after defragmentation: %llu pages, %llu bytes (%.1f%% of the file)\n",
+		       (unsigned long long)estimate + 2, (unsigned long long)est_bytes,
+		       file ? 100.0 * (double)est_bytes / (double)file : 0.0);
+		if (rep.total)
+			printf("\nWARNING: the walk met %llu problem(s): run eseutil /g for details.\n",
+			       (unsigned long long)rep.total);
+		ese_print_closing(stdout, 0, ese_now() - t0);
+	}
+	ese_sbuf_free(&sb);
+	ese_integrity_free(&res);
+	ese_db_close(db);
+	return rep.total ? ESE_EXIT_UNFIXED : ESE_EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o;
@@ -433,6 +642,20 @@ int main(int argc, char **argv)
 		return ESE_EXIT_OK;
 	case M_ERR:
 		return run_err(&o);
+	case M_PROBLEMS: {
+		ese_sbuf sb;
+		ese_sbuf_init(&sb);
+		ese_problem_catalogue_markdown(&sb);
+		fputs(sb.data, stdout);
+		ese_sbuf_free(&sb);
+		return ESE_EXIT_OK;
+	}
+	case M_INTEGRITY:
+		logo(&o);
+		return run_integrity(&o, t0);
+	case M_SPACE:
+		logo(&o);
+		return run_space(&o, t0);
 	case M_HEADER:
 		logo(&o);
 		return run_header(&o, t0);

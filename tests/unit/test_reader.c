@@ -984,6 +984,22 @@ START_TEST(test_open_errors)
 	ck_assert_uint_eq(ese_db_page_size(db), 4096);
 	ese_db_close(db);
 
+	/* the primary's page-size field damaged: its checksum fails, so its
+	 * page size must not be trusted; the shadow at 4096 is found */
+	memcpy(copy, basic, len);
+	wr32(copy + 236, 32768);
+	write_file(p, copy, len);
+	ese_status_clear(&st);
+	ck_assert_msg(ese_db_open(p, ESE_OPEN_RDONLY, &db, &st) == 0, "%s", st.msg);
+	ck_assert_int_eq(ese_db_header_state(db)->using_shadow, 1);
+	ck_assert_uint_eq(ese_db_page_size(db), 4096);
+	ck_assert_uint_eq(ese_db_page_count(db), 254);
+	ck_assert_uint_eq(ese_db_header(db)->page_size, 4096);
+	ese_db_close(db);
+	wr32(copy + 236, 8192);
+	write_file(p, copy, len);
+	ck_assert_int_eq(open_err(p, &st), 0);
+
 	/* both copies damaged */
 	memcpy(copy, basic, len);
 	copy[100] ^= 0x01;
@@ -1064,6 +1080,83 @@ START_TEST(test_read_page)
 }
 END_TEST
 
+/* Damaged trees, made from copies of real files with valid checksums. */
+START_TEST(test_cursor_damaged_trees)
+{
+	if (skip())
+		return;
+	size_t len;
+	char p[512];
+	ese_db *db;
+	ese_catalog *cat;
+	ese_status st;
+
+	/* basic.edb page 31 (the table's only page): node 1 flagged deleted */
+	uint8_t *f = read_file(path_of("basic.edb"), &len);
+	uint8_t *pg31 = f + 32 * 4096;
+	uint8_t *tag1 = pg31 + 4096 - 8;
+	ck_assert_uint_eq(tag1[3] & 0x40, 0);              /* not deleted yet (0x20, fNDVersion, is set) */
+	tag1[3] |= 0x40;                               /* fNDDeleted << 13 */
+	ese_checksum_set_page(pg31, 4096, 31);
+	snprintf(p, sizeof(p), "%s/deleted.edb", tmpdir);
+	write_file(p, f, len);
+	free(f);
+	ck_assert_int_eq(ese_db_open(p, ESE_OPEN_RDONLY, &db, &st), 0);
+	ck_assert_int_eq(ese_catalog_load(db, 4, &cat, &st), 0);
+	const ese_table *t = ese_catalog_find_table(cat, "basic");
+	row rows[4];
+	size_t n = read_rows(db, t, rows, 4);
+	ck_assert_uint_eq(n, 1);
+	ck_assert(memcmp(rows[0].key, "\x7f\x80\x00\x00\x02", 5) == 0);
+	free_rows(rows, n);
+	ese_cursor *c;
+	ck_assert_int_eq(ese_cursor_open(db, 31, 8, &c, &st), 0);
+	ck_assert_int_eq(ese_cursor_seek(c, (const uint8_t *)"\x7f\x80\x00\x00\x01", 5, &st), 0);
+	size_t kl;
+	const uint8_t *k = ese_cursor_key(c, &kl);
+	ck_assert(memcmp(k, "\x7f\x80\x00\x00\x02", 5) == 0);
+	ese_cursor_close(c);
+	ese_catalog_free(cat);
+	ese_db_close(db);
+
+	/* large.edb page 4 (the catalog root, an internal page): its first
+	 * child pointer turned back to the root itself */
+	f = read_file(path_of("large.edb"), &len);
+	uint8_t *pg4 = f + 5 * 32768;
+	ese_page pg;
+	ese_node nd;
+	ck_assert_int_eq(ese_page_parse(&pg, pg4, 32768, 4, NULL), 0);
+	ck_assert_uint_eq(pg.flags & ESE_PF_LEAF, 0);
+	ck_assert_int_eq(ese_page_node(&pg, 4, 1, &nd, NULL), 0);
+	ck_assert_uint_ge(nd.data_len, 4);
+	uint8_t *child = pg4 + (nd.data - pg4);
+	wr32(child, 4);
+	ese_checksum_set_page(pg4, 32768, 4);
+	snprintf(p, sizeof(p), "%s/loop.edb", tmpdir);
+	write_file(p, f, len);
+	ck_assert_int_eq(ese_db_open(p, ESE_OPEN_RDONLY, &db, &st), 0);
+	ese_status_clear(&st);
+	ck_assert_int_eq(ese_catalog_load(db, 4, &cat, &st), JET_errBadPageLink);
+	ck_assert_ptr_null(cat);
+	ck_assert_int_eq(st.pgno, 4);
+	ck_assert_ptr_nonnull(strstr(st.msg, "ancestor"));
+	/* the shadow catalog is untouched and still loads */
+	ck_assert_int_eq(ese_catalog_load(db, 24, &cat, &st), 0);
+	ese_catalog_free(cat);
+	ese_db_close(db);
+	/* a child pointer past the end of the file */
+	wr32(child, 5000);
+	ese_checksum_set_page(pg4, 32768, 4);
+	write_file(p, f, len);
+	ck_assert_int_eq(ese_db_open(p, ESE_OPEN_RDONLY, &db, &st), 0);
+	ese_status_clear(&st);
+	ck_assert_int_eq(ese_catalog_load(db, 4, &cat, &st), JET_errBadPageLink);
+	ck_assert_ptr_nonnull(strstr(st.msg, "5000"));
+	ese_db_close(db);
+	free(f);
+}
+END_TEST
+
 Suite *suite_reader(void)
 {
 	Suite *s = suite_create("reader");
@@ -1077,6 +1170,7 @@ Suite *suite_reader(void)
 	tcase_add_test(tc, test_lv_read);
 	tcase_add_test(tc, test_large);
 	tcase_add_test(tc, test_cursor_seek);
+	tcase_add_test(tc, test_cursor_damaged_trees);
 	tcase_add_test(tc, test_open_errors);
 	tcase_add_test(tc, test_read_page);
 	suite_add_tcase(s, tc);

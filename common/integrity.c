@@ -1,0 +1,1326 @@
+/*
+ * integrity.c - eseutil /g: structural integrity of the whole database
+ * (include/ese_integrity.h).  Read-only.  Every finding goes through
+ * ese_report; a damaged page or tree is marked and skipped, never a reason
+ * to stop.
+ *
+ * Passes, in order, and what each relies on:
+ *  1. header: state, header copies, file size.  Relies on nothing.
+ *  2. catalog: load MSysObjects; compare it with MSysObjectsShadow; check
+ *     that every root the catalog names is a root page of that object and
+ *     that object ids stay below the header's last object id.  An object
+ *     whose root is wrong is left out of passes 3-5 (its pages would be
+ *     counted against the wrong owner).
+ *  3. space: read every object's space header and walk its owned and
+ *     available extent trees (structure checked as in pass 4); check that
+ *     extents lie inside their parent's owned space and not in its available
+ *     space, and that no two unrelated objects own a page; build the map of
+ *     which object directly owns each page.
+ *  4. trees: walk every tree from its root through child pointers: page
+ *     checksum and number, owner (page objid and direct ownership), flags,
+ *     layout and free-space counters, depth, key order, separators, sibling
+ *     links, no page twice (one bit per page).  Long-value trees are walked
+ *     before their table so that records can be checked against them.
+ *  5. leaks: pages owned directly by an object that no tree uses and its
+ *     available space does not list.
+ */
+#include "ese_integrity.h"
+#include "ese_cli.h"
+#include "ese_cursor.h"
+#include "ese_lv.h"
+#include "ese_page.h"
+#include "ese_record.h"
+#include "ese_space.h"
+#include "bytes.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_DEPTH ESE_CURSOR_MAX_DEPTH
+#define KEYBUF (2 * ESE_KEY_MAX)
+
+struct span {                     /* pages [first, first+count) of objid */
+	uint32_t first, count, objid;
+};
+
+struct object {
+	uint32_t objid, pgno;
+	int parent;                   /* index into objs, -1 for the root */
+	int depth;                    /* 0 root, 1 table, 2 index / LV */
+	int ok;                       /* root and space header usable */
+	int multi;
+	uint32_t pgno_oe;
+	struct span *owned, *avail;
+	size_t nowned, navail;
+	size_t stats;                 /* index into res->trees */
+	const ese_table *table;
+	ese_tree_kind kind;
+	const char *tree_name;
+};
+
+struct ctx {
+	ese_db *db;
+	ese_reporter *rep;
+	ese_integrity *res;
+	const ese_dbheader *hdr;
+	const ese_catalog *cat;
+	uint32_t ps, npages;
+	int large;
+	uint8_t *used;                /* one bit per page */
+	struct object *objs;
+	size_t nobjs;
+	struct span *direct;          /* direct owner of each owned page, sorted, disjoint */
+	size_t ndirect;
+	struct span *avail;           /* every object's available pages, sorted */
+	size_t navail;
+	uint8_t *pagebuf[MAX_DEPTH + 1];
+	uint8_t *keybuf[MAX_DEPTH + 1][2];
+	size_t keylen[MAX_DEPTH + 1][2];
+	int oom;
+};
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static int push_span(struct span **arr, size_t *n, struct span s)
+{
+	if (*n == 0 || (*n & (*n - 1)) == 0) {
+		size_t cap = *n ? *n * 2 : 8;
+		struct span *p = realloc(*arr, cap * sizeof(*p));
+		if (!p)
+			return -1;
+		*arr = p;
+	}
+	(*arr)[(*n)++] = s;
+	return 0;
+}
+
+static int cmp_span(const void *a, const void *b)
+{
+	const struct span *x = a, *y = b;
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
+static const struct span *find_span(const struct span *arr, size_t n, uint32_t p)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if ((uint64_t)arr[mid].first + arr[mid].count <= p)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* several spans may start before p when they overlap: scan back a little */
+	for (size_t i = lo; i < n && arr[i].first <= p; i++)
+		if ((uint64_t)arr[i].first + arr[i].count > p)
+			return &arr[i];
+	return NULL;
+}
+
+static int bit_get(const uint8_t *bm, uint32_t p) { return (bm[p >> 3] >> (p & 7)) & 1; }
+static void bit_set(uint8_t *bm, uint32_t p) { bm[p >> 3] |= (uint8_t)(1u << (p & 7)); }
+
+static int keycmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+{
+	size_t n = al < bl ? al : bl;
+	int c = n ? memcmp(a, b, n) : 0;
+	if (c)
+		return c;
+	return al < bl ? -1 : al > bl;
+}
+
+static ese_tree_stats *new_stats(struct ctx *c, const char *table, const char *name, ese_tree_kind kind,
+                                 uint32_t objid, uint32_t pgno, size_t *idx)
+{
+	ese_integrity *r = c->res;
+	if (r->ntrees == 0 || (r->ntrees & (r->ntrees - 1)) == 0) {
+		size_t cap = r->ntrees ? r->ntrees * 2 : 8;
+		ese_tree_stats *p = realloc(r->trees, cap * sizeof(*p));
+		if (!p) {
+			c->oom = 1;
+			return NULL;
+		}
+		r->trees = p;
+	}
+	ese_tree_stats *t = &r->trees[r->ntrees];
+	memset(t, 0, sizeof(*t));
+	t->table = table ? strdup(table) : NULL;
+	t->name = strdup(name ? name : "?");
+	t->kind = kind;
+	t->objid = objid;
+	t->pgno_root = pgno;
+	*idx = r->ntrees++;
+	return t;
+}
+
+/* ---- pass 4: the tree walker (also used for space trees in pass 3) ----- */
+
+struct walk;
+typedef void (*entry_fn)(struct walk *w, uint32_t pgno, int node, const uint8_t *key, size_t klen,
+                         const uint8_t *data, size_t dlen);
+
+struct walk {
+	struct ctx *c;
+	ese_tree_stats *ts;
+	const char *table, *tree;
+	uint32_t objid;
+	uint32_t type_flags;          /* INDEX | LONG_VALUE | SPACE_TREE | NON_UNIQUE expected */
+	int unique;
+	int space;                    /* a space tree: counts as space pages */
+	int leaf_depth;
+	uint32_t last_leaf, last_leaf_next;
+	uint8_t prev[KEYBUF];
+	size_t prev_len;
+	int have_prev;
+	entry_fn on_entry;
+	void *arg;
+	uint8_t entry_key[KEYBUF];
+};
+
+static ese_where where(const struct walk *w, uint32_t pgno, int node)
+{
+	ese_where x = { pgno, w->objid, w->table, w->tree, node };
+	return x;
+}
+
+#define TYPE_MASK (ESE_PF_INDEX | ESE_PF_LONG_VALUE | ESE_PF_SPACE_TREE | ESE_PF_NON_UNIQUE)
+
+/* Reads and checks one page; 0 if it is usable, else it was reported. */
+static int load_page(struct walk *w, uint32_t pgno, int depth, ese_page *pg)
+{
+	struct ctx *c = w->c;
+	ese_where at = where(w, pgno, -1);
+	ese_status st = { 0 };
+	uint64_t corrected = ese_db_corrected_pages(c->db);
+	int err = ese_db_read_page(c->db, pgno, c->pagebuf[depth], &st);
+	switch (err) {
+	case 0:
+		break;
+	case JET_errReadVerifyFailure:
+		ese_report(c->rep, ESE_PR_PAGE_CHECKSUM, &at, "%s", st.msg);
+		return -1;
+	case JET_errPageNotInitialized:
+		ese_report(c->rep, ESE_PR_PAGE_UNINIT, &at, "the tree links to an all-zero page");
+		return -1;
+	case JET_errReadPgnoVerifyFailure:
+		ese_report(c->rep, ESE_PR_PAGE_WRONG_PGNO, &at, "%s", st.msg);
+		return -1;
+	default:
+		ese_report(c->rep, ESE_PR_PAGE_READ, &at, "%s", st.msg);
+		return -1;
+	}
+	if (ese_db_corrected_pages(c->db) != corrected)
+		ese_report(c->rep, ESE_PR_PAGE_CORRECTABLE, &at, "one bit corrected in memory; the page on disk is damaged");
+	if (ese_page_parse(pg, c->pagebuf[depth], c->ps, pgno, &st)) {
+		ese_report(c->rep, ESE_PR_PAGE_LAYOUT, &at, "%s", st.msg);
+		return -1;
+	}
+	if (pg->objid != w->objid) {
+		ese_report(c->rep, ESE_PR_PAGE_OBJID, &at, "page belongs to objid %u", pg->objid);
+		return -1;
+	}
+	if (pg->flags & ESE_PF_EMPTY) {
+		ese_report(c->rep, ESE_PR_PAGE_EMPTY_IN_TREE, &at, "flags 0x%x", pg->flags);
+		return -1;
+	}
+	if (pg->dbtime > c->hdr->dbtime)
+		ese_report(c->rep, ESE_PR_HDR_DBTIME, &at, "page dbtime %llu, header dbtime %llu",
+		           (unsigned long long)pg->dbtime, (unsigned long long)c->hdr->dbtime);
+	if ((pg->flags & TYPE_MASK) != w->type_flags)
+		ese_report(c->rep, ESE_PR_PAGE_FLAGS, &at, "type flags 0x%x, expected 0x%x for this tree",
+		           pg->flags & TYPE_MASK, w->type_flags);
+	if (!!(pg->flags & ESE_PF_ROOT) != (depth == 0))
+		ese_report(c->rep, ESE_PR_PAGE_FLAGS, &at, depth ? "root flag on a non-root page"
+		                                                  : "root page without the root flag");
+	/* tags inside the page, counters matching them */
+	uint64_t sum = 0;
+	uint32_t maxend = 0;
+	for (unsigned i = 0; i < pg->ntags; i++) {
+		ese_tag t;
+		if (ese_page_tag(pg, pgno, i, &t, &st)) {
+			ese_report(c->rep, ESE_PR_PAGE_LAYOUT, &at, "%s", st.msg);
+			return -1;
+		}
+		if (i > 0 && t.len == 0) {
+			ese_report(c->rep, ESE_PR_PAGE_LAYOUT, &at, "tag %u has length 0", i);
+			return -1;
+		}
+		sum += t.len;
+		if (t.off + t.len - pg->hdr_len > maxend)
+			maxend = t.off + t.len - pg->hdr_len;
+	}
+	uint64_t expect = (uint64_t)c->ps - pg->hdr_len - sum - 4ull * pg->ntags;
+	if (pg->cb_free != expect)
+		ese_report(c->rep, ESE_PR_PAGE_FREE_SPACE, &at, "cbFree %u, tags leave %llu", pg->cb_free,
+		           (unsigned long long)expect);
+	if (pg->ib_mic_free < maxend)
+		ese_report(c->rep, ESE_PR_PAGE_FREE_SPACE, &at, "ibMicFree %u, but a line ends at %u", pg->ib_mic_free,
+		           maxend);
+	return 0;
+}
+
+/* Checks that page pgno of object w->objid is owned by it and not free. */
+static void check_owner(struct walk *w, uint32_t pgno)
+{
+	struct ctx *c = w->c;
+	if (!c->ndirect)
+		return;
+	ese_where at = where(w, pgno, -1);
+	const struct span *d = find_span(c->direct, c->ndirect, pgno);
+	if (!d)
+		ese_report(c->rep, ESE_PR_SPACE_NOT_OWNED, &at, "no object owns this page");
+	else if (d->objid != w->objid)
+		ese_report(c->rep, ESE_PR_SPACE_NOT_OWNED, &at, "the page is owned by objid %u", d->objid);
+	const struct span *a = find_span(c->avail, c->navail, pgno);
+	if (a)
+		ese_report(c->rep, ESE_PR_SPACE_USED_AND_AVAIL, &at, "objid %u lists it as available", a->objid);
+}
+
+static void leaf_entries(struct walk *w, uint32_t pgno, const ese_page *pg, int depth, const uint8_t *lo,
+                         size_t lolen, const uint8_t *hi, size_t hilen)
+{
+	struct ctx *c = w->c;
+	ese_tree_stats *ts = w->ts;
+	ese_where at = where(w, pgno, -1);
+	if (w->leaf_depth < 0)
+		w->leaf_depth = depth;
+	else if (w->leaf_depth != depth)
+		ese_report(c->rep, ESE_PR_TREE_DEPTH, &at, "leaf at depth %d, others at %d", depth, w->leaf_depth);
+	/* sibling links: this leaf must follow the previous one both ways */
+	if (pg->prev != w->last_leaf)
+		ese_report(c->rep, ESE_PR_TREE_SIBLING, &at, "previous-page link %u, the leaf before is %u", pg->prev,
+		           w->last_leaf);
+	if (w->last_leaf && w->last_leaf_next != pgno) {
+		ese_where lat = where(w, w->last_leaf, -1);
+		ese_report(c->rep, ESE_PR_TREE_SIBLING, &lat, "next-page link %u, the next leaf is %u", w->last_leaf_next,
+		           pgno);
+	}
+	w->last_leaf = pgno;
+	w->last_leaf_next = pg->next;
+	if (ts) {
+		ts->leaf_pages++;
+		ts->leaf_bytes_free += pg->cb_free;
+		ts->leaf_bytes_used += c->ps - pg->hdr_len - pg->cb_free;
+	}
+	for (unsigned i = 1; i < pg->ntags; i++) {
+		ese_node n;
+		ese_status st = { 0 };
+		at.node = (int)i;
+		if (ese_page_node(pg, pgno, i, &n, &st)) {
+			ese_report(c->rep, ESE_PR_PAGE_LAYOUT, &at, "%s", st.msg);
+			continue;
+		}
+		/* the bookmark: key, or key || data in a non-unique tree */
+		size_t klen = ese_node_key(&n, w->entry_key, ESE_KEY_MAX);
+		if (klen == (size_t)-1) {
+			ese_report(c->rep, ESE_PR_PAGE_LAYOUT, &at, "key longer than %d bytes", ESE_KEY_MAX);
+			continue;
+		}
+		size_t blen = klen;
+		if (!w->unique) {
+			size_t d = n.data_len < ESE_KEY_MAX ? n.data_len : ESE_KEY_MAX;
+			memcpy(w->entry_key + klen, n.data, d);
+			blen += d;
+		}
+		if (w->have_prev) {
+			int cmp = keycmp(w->prev, w->prev_len, w->entry_key, blen);
+			if (cmp > 0)
+				ese_report(c->rep, ESE_PR_TREE_KEY_ORDER, &at, "key sorts before the entry preceding it");
+			else if (cmp == 0)
+				ese_report(c->rep, ESE_PR_TREE_DUP_KEY, &at, "same %s as the entry preceding it",
+				           w->unique ? "key" : "key and data");
+		}
+		if (lo && keycmp(w->entry_key, blen, lo, lolen) < 0)
+			ese_report(c->rep, ESE_PR_TREE_SEPARATOR, &at, "key sorts before the parent's lower separator");
+		if (hi && keycmp(w->entry_key, blen, hi, hilen) >= 0)
+			ese_report(c->rep, ESE_PR_TREE_SEPARATOR, &at, "key is not below the parent's separator");
+		memcpy(w->prev, w->entry_key, blen);
+		w->prev_len = blen;
+		w->have_prev = 1;
+		if (n.flags & ESE_NODE_DELETED)
+			continue;
+		if (ts) {
+			ts->entries++;
+			ts->data_bytes += klen + n.data_len;
+		}
+		if (w->on_entry)
+			w->on_entry(w, pgno, (int)i, w->entry_key, klen, n.data, n.data_len);
+	}
+}
+
+/* Walks the subtree at pgno (depth 0 = root); lo/hi bound its bookmarks
+ * (NULL = unbounded).  *is_leaf receives whether pgno is a leaf. */
+static void walk_page(struct walk *w, uint32_t pgno, int depth, const uint8_t *lo, size_t lolen, const uint8_t *hi,
+                      size_t hilen, int *is_leaf)
+{
+	struct ctx *c = w->c;
+	ese_where at = where(w, pgno, -1);
+	*is_leaf = -1;
+	if (depth > MAX_DEPTH - 1) {
+		ese_report(c->rep, ESE_PR_TREE_TOO_DEEP, &at, "deeper than %d levels", MAX_DEPTH);
+		return;
+	}
+	if (bit_get(c->used, pgno)) {
+		ese_report(c->rep, ESE_PR_TREE_PAGE_TWICE, &at, "already part of a tree");
+		return;
+	}
+	bit_set(c->used, pgno);
+	c->res->pages_used++;
+	check_owner(w, pgno);
+	ese_page pg;
+	if (load_page(w, pgno, depth, &pg))
+		return;
+	ese_tree_stats *ts = w->ts;
+	if (ts) {
+		if (w->space)
+			ts->space_pages++;
+		else
+			ts->pages++;
+		if (!w->space && (uint32_t)depth + 1 > ts->depth)
+			ts->depth = (uint32_t)depth + 1;
+	}
+	if (pg.flags & ESE_PF_LEAF) {
+		*is_leaf = 1;
+		if (pg.flags & ESE_PF_PARENT_OF_LEAF)
+			ese_report(c->rep, ESE_PR_PAGE_FLAGS, &at, "leaf page with the parent-of-leaf flag");
+		leaf_entries(w, pgno, &pg, depth, lo, lolen, hi, hilen);
+		return;
+	}
+	*is_leaf = 0;
+	if (ts && !w->space)
+		ts->internal_pages++;
+	if (pg.prev || pg.next)
+		ese_report(c->rep, ESE_PR_TREE_INTERNAL_LINKS, &at, "links %u / %u", pg.prev, pg.next);
+	if (pg.ntags < 2) {
+		ese_report(c->rep, ESE_PR_TREE_EMPTY_INTERNAL, &at, "no nodes");
+		return;
+	}
+	/* separators of this page are kept in keybuf[depth]: [0] = lower bound
+	 * of the current child, [1] = its upper bound */
+	uint8_t *lob = c->keybuf[depth][0], *hib = c->keybuf[depth][1];
+	size_t lol = lolen;
+	int have_lo = lo != NULL;
+	if (lo)
+		memcpy(lob, lo, lolen);
+	int children_leaf = -1;
+	for (unsigned i = 1; i < pg.ntags; i++) {
+		ese_node n;
+		ese_status st = { 0 };
+		at.node = (int)i;
+		if (ese_page_node(&pg, pgno, i, &n, &st)) {
+			ese_report(c->rep, ESE_PR_PAGE_LAYOUT, &at, "%s", st.msg);
+			return;
+		}
+		if (n.data_len < 4) {
+			ese_report(c->rep, ESE_PR_PAGE_LAYOUT, &at, "internal node without a child page number");
+			return;
+		}
+		size_t sl = ese_node_key(&n, hib, ESE_KEY_MAX);
+		if (sl == (size_t)-1) {
+			ese_report(c->rep, ESE_PR_PAGE_LAYOUT, &at, "separator too long");
+			return;
+		}
+		int last = i + 1 == pg.ntags;
+		const uint8_t *hip = hib;
+		size_t hil = sl;
+		if (last && sl == 0) {
+			hip = hi;        /* the last node's empty key: the page's own bound */
+			hil = hilen;
+		} else {
+			if (have_lo && keycmp(lob, lol, hib, sl) > 0)
+				ese_report(c->rep, ESE_PR_TREE_SEPARATOR, &at, "separators out of order");
+			if (hi && keycmp(hib, sl, hi, hilen) > 0)
+				ese_report(c->rep, ESE_PR_TREE_SEPARATOR, &at, "separator above the parent's bound");
+		}
+		uint32_t child = get_le32(n.data);
+		if (child == 0 || child > c->npages) {
+			ese_report(c->rep, ESE_PR_TREE_CHILD_OUTSIDE, &at, "child page %u, the file has %u pages", child,
+			           c->npages);
+		} else {
+			int leaf;
+			/* the child's page buffer is the next level's; our separators
+			 * stay valid in keybuf[depth] */
+			walk_page(w, child, depth + 1, have_lo ? lob : NULL, lol, hip, hil, &leaf);
+			if (leaf >= 0) {
+				if (children_leaf >= 0 && leaf != children_leaf)
+					ese_report(c->rep, ESE_PR_TREE_DEPTH, &at, "children mix leaves and internal pages");
+				children_leaf = leaf;
+			}
+			/* the recursion reused pagebuf[depth+1..]: our page is intact */
+		}
+		if (!(last && sl == 0)) {
+			memcpy(lob, hib, sl);
+			lol = sl;
+			have_lo = 1;
+		}
+	}
+	if (children_leaf >= 0 && !!(pg.flags & ESE_PF_PARENT_OF_LEAF) != children_leaf) {
+		at.node = -1;
+		ese_report(c->rep, ESE_PR_PAGE_FLAGS, &at, children_leaf ? "parent of leaves without the parent-of-leaf flag"
+		                                                          : "parent-of-leaf flag above internal pages");
+	}
+}
+
+static void walk_tree(struct ctx *c, struct walk *w, uint32_t root)
+{
+	w->c = c;
+	w->leaf_depth = -1;
+	w->last_leaf = 0;
+	w->last_leaf_next = 0;
+	w->have_prev = 0;
+	int leaf;
+	walk_page(w, root, 0, NULL, 0, NULL, 0, &leaf);
+	if (w->last_leaf && w->last_leaf_next != 0) {
+		ese_where at = where(w, w->last_leaf, -1);
+		ese_report(c->rep, ESE_PR_TREE_SIBLING, &at, "the last leaf links to page %u", w->last_leaf_next);
+	}
+}
+
+/* ---- pass 3: space ------------------------------------------------------ */
+
+static void on_extent(struct walk *w, uint32_t pgno, int node, const uint8_t *key, size_t klen, const uint8_t *data,
+                      size_t dlen)
+{
+	struct object *o = w->arg;
+	struct ctx *c = w->c;
+	ese_where at = where(w, pgno, node);
+	uint32_t last;
+	if (klen == 4)
+		last = get_be32(key);
+	else if (klen == 5 && (key[0] & 0x80))
+		last = get_be32(key + 1);
+	else {
+		ese_report(c->rep, ESE_PR_SPACE_TREE, &at, "extent key of %zu bytes", klen);
+		return;
+	}
+	if (dlen < 4) {
+		ese_report(c->rep, ESE_PR_SPACE_TREE, &at, "extent without a page count");
+		return;
+	}
+	uint32_t cpg = get_le32(data);
+	if (cpg == 0)
+		return;
+	if (cpg > last) {
+		ese_report(c->rep, ESE_PR_SPACE_TREE, &at, "extent of %u pages ending at page %u", cpg, last);
+		return;
+	}
+	struct span s = { last - cpg + 1, cpg, o->objid };
+	/* which list: the walk's tree name tells */
+	int is_avail = w->tree && strstr(w->tree, "available") != NULL;
+	if (push_span(is_avail ? &o->avail : &o->owned, is_avail ? &o->navail : &o->nowned, s))
+		c->oom = 1;
+}
+
+static void read_object_space(struct ctx *c, struct object *o)
+{
+	ese_where at = { o->pgno, o->objid, o->table ? o->table->name : NULL, o->tree_name, -1 };
+	ese_status st = { 0 };
+	const uint8_t *buf;
+	ese_page pg;
+	ese_space_header sh;
+	if (ese_db_get_page(c->db, o->pgno, &buf, &st) || ese_page_parse(&pg, buf, c->ps, o->pgno, &st) ||
+	    ese_page_space_header(&pg, o->pgno, &sh, &st)) {
+		ese_report(c->rep, ESE_PR_SPACE_HEADER, &at, "%s", st.msg);
+		o->ok = 0;
+		return;
+	}
+	o->multi = sh.flags & 1;
+	ese_tree_stats *ts = &c->res->trees[o->stats];
+	if (!o->multi) {
+		if (sh.cpg_primary == 0 || (uint64_t)o->pgno + sh.cpg_primary - 1 > 0xFFFFFFFFull) {
+			ese_report(c->rep, ESE_PR_SPACE_HEADER, &at, "single extent of %u pages", sh.cpg_primary);
+			o->ok = 0;
+			return;
+		}
+		struct span s = { o->pgno, sh.cpg_primary, o->objid };
+		if (push_span(&o->owned, &o->nowned, s))
+			c->oom = 1;
+		for (uint32_t k = 0; k < 32 && k + 1 < sh.cpg_primary; k++)
+			if (sh.avail_bitmap & (1u << k)) {
+				struct span a = { o->pgno + 1 + k, 1, o->objid };
+				if (push_span(&o->avail, &o->navail, a))
+					c->oom = 1;
+			}
+		return;
+	}
+	o->pgno_oe = sh.pgno_oe;
+	if (sh.pgno_oe == 0 || sh.pgno_oe + 1 > c->npages) {
+		ese_report(c->rep, ESE_PR_SPACE_HEADER, &at, "owned-extent tree at page %u, outside the file", sh.pgno_oe);
+		o->ok = 0;
+		return;
+	}
+	uint32_t owner_flags = pg.flags & (ESE_PF_INDEX | ESE_PF_LONG_VALUE | ESE_PF_NON_UNIQUE);
+	static const char *const names[2] = { "space (owned extents)", "space (available extents)" };
+	for (int k = 0; k < 2; k++) {
+		struct walk w = { 0 };
+		w.ts = ts;
+		w.table = at.table;
+		w.tree = names[k];
+		w.objid = o->objid;
+		w.type_flags = ESE_PF_SPACE_TREE | owner_flags;
+		w.unique = 1;
+		w.space = 1;
+		w.on_entry = on_extent;
+		w.arg = o;
+		walk_tree(c, &w, sh.pgno_oe + (uint32_t)k);
+	}
+}
+
+static int is_ancestor(const struct ctx *c, int a, int b)
+{
+	for (int p = c->objs[b].parent; p >= 0; p = c->objs[p].parent)
+		if (p == a)
+			return 1;
+	return 0;
+}
+
+static uint64_t span_overlap(const struct span *a, size_t na, uint32_t first, uint32_t count, uint32_t *at)
+{
+	uint64_t n = 0;
+	for (size_t i = 0; i < na; i++) {
+		uint64_t lo = a[i].first > first ? a[i].first : first;
+		uint64_t hi1 = (uint64_t)a[i].first + a[i].count, hi2 = (uint64_t)first + count;
+		uint64_t hi = hi1 < hi2 ? hi1 : hi2;
+		if (lo < hi) {
+			if (!n)
+				*at = (uint32_t)lo;
+			n += hi - lo;
+		}
+	}
+	return n;
+}
+
+/* Pages of [first, first+count) not covered by spans a (sorted). */
+static uint64_t span_uncovered(const struct span *a, size_t na, uint32_t first, uint32_t count, uint32_t *at)
+{
+	uint64_t covered = 0;
+	uint32_t dummy;
+	covered = span_overlap(a, na, first, count, &dummy);
+	if (covered < count) {
+		for (uint64_t p = first; p < (uint64_t)first + count; p++)
+			if (!find_span(a, na, (uint32_t)p)) {
+				*at = (uint32_t)p;
+				break;
+			}
+	}
+	return count - covered;
+}
+
+static void check_space(struct ctx *c)
+{
+	/* every object's extents against its parent */
+	for (size_t i = 0; i < c->nobjs; i++) {
+		struct object *o = &c->objs[i];
+		if (!o->ok)
+			continue;
+		qsort(o->owned, o->nowned, sizeof(struct span), cmp_span);
+		qsort(o->avail, o->navail, sizeof(struct span), cmp_span);
+		ese_where at = { o->pgno, o->objid, o->table ? o->table->name : NULL, o->tree_name, -1 };
+		for (size_t k = 0; k < o->navail; k++) {
+			uint32_t p = 0;
+			if (span_uncovered(o->owned, o->nowned, o->avail[k].first, o->avail[k].count, &p))
+				ese_report(c->rep, ESE_PR_SPACE_TREE, &at, "available page %u is not among the pages it owns", p);
+		}
+		if (o->parent < 0) {
+			for (size_t k = 0; k < o->nowned; k++)
+				if ((uint64_t)o->owned[k].first + o->owned[k].count - 1 > c->npages) {
+					ese_report(c->rep, ESE_PR_FILE_TRUNCATED, &at, "owns pages up to %u, the file holds %u",
+					           o->owned[k].first + o->owned[k].count - 1, c->npages);
+					break;
+				}
+			continue;
+		}
+		struct object *p = &c->objs[o->parent];
+		if (!p->ok)
+			continue;
+		for (size_t k = 0; k < o->nowned; k++) {
+			uint32_t pg = 0;
+			if (span_uncovered(p->owned, p->nowned, o->owned[k].first, o->owned[k].count, &pg))
+				ese_report(c->rep, ESE_PR_SPACE_OUTSIDE_PARENT, &at, "owns page %u, which objid %u does not own", pg,
+				           p->objid);
+			if (span_overlap(p->avail, p->navail, o->owned[k].first, o->owned[k].count, &pg))
+				ese_report(c->rep, ESE_PR_SPACE_PARENT_AVAIL, &at, "owns page %u, which objid %u lists as available",
+				           pg, p->objid);
+		}
+	}
+	/* unrelated objects owning the same page */
+	struct span *all = NULL;
+	size_t nall = 0;
+	for (size_t i = 0; i < c->nobjs; i++) {
+		if (!c->objs[i].ok)
+			continue;
+		for (size_t k = 0; k < c->objs[i].nowned; k++) {
+			struct span s = c->objs[i].owned[k];
+			s.objid = (uint32_t)i;           /* object index during the sweep */
+			if (push_span(&all, &nall, s))
+				c->oom = 1;
+		}
+	}
+	qsort(all, nall, sizeof(struct span), cmp_span);
+	for (size_t i = 0; i < nall; i++) {
+		for (size_t j = i + 1; j < nall && all[j].first < (uint64_t)all[i].first + all[i].count; j++) {
+			int a = (int)all[i].objid, b = (int)all[j].objid;
+			if (a == b || is_ancestor(c, a, b) || is_ancestor(c, b, a))
+				continue;
+			struct object *ob = &c->objs[b];
+			ese_where at = { all[j].first, ob->objid, ob->table ? ob->table->name : NULL, ob->tree_name, -1 };
+			uint64_t end = (uint64_t)all[i].first + all[i].count, end2 = (uint64_t)all[j].first + all[j].count;
+			ese_report(c->rep, ESE_PR_SPACE_OWNED_TWICE, &at, "pages %u-%llu are also owned by objid %u",
+			           all[j].first, (unsigned long long)((end < end2 ? end : end2) - 1), c->objs[a].objid);
+		}
+	}
+	/* the direct owner of every owned page: the deepest object covering it */
+	uint32_t *bounds = malloc((2 * nall + 1) * sizeof(uint32_t));
+	size_t nb = 0;
+	for (size_t i = 0; bounds && i < nall; i++) {
+		bounds[nb++] = all[i].first;
+		bounds[nb++] = all[i].first + all[i].count;
+	}
+	if (!bounds && nall)
+		c->oom = 1;
+	for (size_t i = 1; i < nb; i++) {         /* insertion sort: nearly sorted */
+		uint32_t v = bounds[i];
+		size_t j = i;
+		while (j > 0 && bounds[j - 1] > v) {
+			bounds[j] = bounds[j - 1];
+			j--;
+		}
+		bounds[j] = v;
+	}
+	size_t start = 0;
+	for (size_t b = 0; b + 1 < nb; b++) {
+		uint32_t lo = bounds[b], hi = bounds[b + 1];
+		if (lo == hi)
+			continue;
+		int best = -1;
+		while (start < nall && (uint64_t)all[start].first + all[start].count <= lo &&
+		       (start + 1 < nall && all[start + 1].first <= lo))
+			start++;
+		for (size_t i = 0; i < nall && all[i].first < hi; i++)
+			if ((uint64_t)all[i].first + all[i].count > lo) {
+				int k = (int)all[i].objid;
+				if (best < 0 || c->objs[k].depth > c->objs[best].depth)
+					best = k;
+			}
+		if (best < 0)
+			continue;
+		struct span s = { lo, hi - lo, c->objs[best].objid };
+		if (c->ndirect && c->direct[c->ndirect - 1].objid == s.objid &&
+		    c->direct[c->ndirect - 1].first + c->direct[c->ndirect - 1].count == lo)
+			c->direct[c->ndirect - 1].count += s.count;
+		else if (push_span(&c->direct, &c->ndirect, s))
+			c->oom = 1;
+	}
+	free(bounds);
+	free(all);
+	/* every object's available pages, for the used-and-available check */
+	for (size_t i = 0; i < c->nobjs; i++)
+		for (size_t k = 0; c->objs[i].ok && k < c->objs[i].navail; k++) {
+			if (push_span(&c->avail, &c->navail, c->objs[i].avail[k]))
+				c->oom = 1;
+			c->res->pages_avail += c->objs[i].avail[k].count;
+		}
+	qsort(c->avail, c->navail, sizeof(struct span), cmp_span);
+	/* owned / avail per tree for /ms */
+	for (size_t i = 0; i < c->ndirect; i++) {
+		for (size_t k = 0; k < c->nobjs; k++)
+			if (c->objs[k].objid == c->direct[i].objid) {
+				c->res->trees[c->objs[k].stats].owned += c->direct[i].count;
+				break;
+			}
+	}
+	for (size_t k = 0; k < c->nobjs; k++)
+		for (size_t a = 0; c->objs[k].ok && a < c->objs[k].navail; a++)
+			c->res->trees[c->objs[k].stats].avail += c->objs[k].avail[a].count;
+}
+
+/* ---- pass 5: leaks -------------------------------------------------------- */
+
+static void check_leaks(struct ctx *c)
+{
+	for (size_t i = 0; i < c->ndirect; i++) {
+		const struct span *d = &c->direct[i];
+		uint64_t end = (uint64_t)d->first + d->count;
+		if (end > (uint64_t)c->npages + 1)
+			end = (uint64_t)c->npages + 1;
+		uint32_t run_start = 0, run_len = 0;
+		for (uint64_t p = d->first; p <= end; p++) {
+			int leaked = p < end && !bit_get(c->used, (uint32_t)p) && !find_span(c->avail, c->navail, (uint32_t)p);
+			if (leaked) {
+				if (!run_len)
+					run_start = (uint32_t)p;
+				run_len++;
+				continue;
+			}
+			if (run_len) {
+				const char *tname = NULL, *tree = NULL;
+				for (size_t k = 0; k < c->nobjs; k++)
+					if (c->objs[k].objid == d->objid) {
+						tname = c->objs[k].table ? c->objs[k].table->name : NULL;
+						tree = c->objs[k].tree_name;
+						break;
+					}
+				ese_where at = { run_start, d->objid, tname, tree, -1 };
+				ese_report(c->rep, ESE_PR_SPACE_LEAKED, &at, run_len > 1 ? "pages %u-%u (%u pages)" : "page %u",
+				           run_start, run_start + run_len - 1, run_len);
+				c->res->pages_leaked += run_len;
+				run_len = 0;
+			}
+		}
+	}
+	/* pages of the file that no object owns */
+	uint32_t owned_last = 0;
+	if (c->nobjs && c->objs[0].ok)
+		for (size_t k = 0; k < c->objs[0].nowned; k++)
+			if (c->objs[0].owned[k].first + c->objs[0].owned[k].count - 1 > owned_last)
+				owned_last = c->objs[0].owned[k].first + c->objs[0].owned[k].count - 1;
+	/* ESE extends the file ahead of the database root's owned space, so
+	 * pages past the last owned one are normal: counted, not reported */
+	if (owned_last && owned_last < c->npages)
+		c->res->pages_unowned = c->npages - owned_last;
+}
+
+/* ---- records and long values ------------------------------------------------ */
+
+struct lvset {
+	uint64_t *lid;
+	size_t n, cap;
+};
+
+struct table_walk {
+	const ese_table *t;
+	struct lvset lvs;
+	uint64_t cur_lid;             /* the LV whose chunks follow */
+	uint32_t cur_size, next_off;
+	int in_lv;
+	size_t chunk;
+	uint32_t max_fixed, max_var;
+};
+
+static void lv_end(struct walk *w, struct table_walk *tw, uint32_t pgno)
+{
+	if (tw->in_lv && tw->next_off < tw->cur_size) {
+		ese_where at = where(w, pgno, -1);
+		ese_report(w->c->rep, ESE_PR_LV_CORRUPT, &at, "long value %llu has %u of its %u bytes",
+		           (unsigned long long)tw->cur_lid, tw->next_off, tw->cur_size);
+	}
+	tw->in_lv = 0;
+}
+
+static void on_lv(struct walk *w, uint32_t pgno, int node, const uint8_t *key, size_t klen, const uint8_t *data,
+                  size_t dlen)
+{
+	struct table_walk *tw = w->arg;
+	ese_where at = where(w, pgno, node);
+	/* LVROOT keys are the LID: 4 bytes, or 8 with bit 63 set (LID64);
+	 * chunk keys are LID || offset: 8 bytes (LID32) or 12 */
+	int lid64 = klen >= 8 && (key[0] & 0x80);
+	int is_root = klen == 4 || (klen == 8 && lid64);
+	w->c->res->lvs += is_root;
+	if (is_root) {
+		lv_end(w, tw, pgno);
+		uint64_t lid = klen == 4 ? get_be32(key) : ((uint64_t)get_be32(key) << 32 | get_be32(key + 4));
+		if (dlen < 8) {
+			ese_report(w->c->rep, ESE_PR_LV_KEY, &at, "long value root of %zu bytes", dlen);
+			return;
+		}
+		if (tw->lvs.n == tw->lvs.cap) {
+			size_t cap = tw->lvs.cap ? tw->lvs.cap * 2 : 64;
+			uint64_t *p = realloc(tw->lvs.lid, cap * sizeof(*p));
+			if (!p) {
+				w->c->oom = 1;
+				return;
+			}
+			tw->lvs.lid = p;
+			tw->lvs.cap = cap;
+		}
+		tw->lvs.lid[tw->lvs.n++] = lid;
+		tw->cur_lid = lid;
+		tw->cur_size = get_le32(data + 4);
+		tw->next_off = 0;
+		tw->in_lv = 1;
+		return;
+	}
+	if ((klen == 8 && !lid64) || (klen == 12 && lid64)) {
+		size_t ll = klen - 4;
+		uint64_t lid = ll == 4 ? get_be32(key) : ((uint64_t)get_be32(key) << 32 | get_be32(key + 4));
+		uint32_t off = get_be32(key + ll);
+		if (!tw->in_lv || lid != tw->cur_lid) {
+			ese_report(w->c->rep, ESE_PR_LV_CORRUPT, &at, "chunk of long value %llu without its root",
+			           (unsigned long long)lid);
+			return;
+		}
+		if (off != tw->next_off) {
+			ese_report(w->c->rep, ESE_PR_LV_CORRUPT, &at, "long value %llu: chunk at offset %u, expected %u",
+			           (unsigned long long)lid, off, tw->next_off);
+		}
+		size_t want = tw->cur_size - off < tw->chunk ? tw->cur_size - off : tw->chunk;
+		if (off >= tw->cur_size || (dlen > want))
+			ese_report(w->c->rep, ESE_PR_LV_CORRUPT, &at, "long value %llu: chunk at %u of %zu bytes past its size %u",
+			           (unsigned long long)lid, off, dlen, tw->cur_size);
+		tw->next_off = off + (uint32_t)want;
+		return;
+	}
+	ese_report(w->c->rep, ESE_PR_LV_KEY, &at, "long-value key of %zu bytes", klen);
+}
+
+static int lv_exists(const struct table_walk *tw, uint64_t lid)
+{
+	size_t lo = 0, hi = tw->lvs.n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (tw->lvs.lid[mid] < lid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < tw->lvs.n && tw->lvs.lid[lo] == lid;
+}
+
+static int limited_type(uint32_t coltyp)
+{
+	return coltyp == JET_coltypBinary || coltyp == JET_coltypText;
+}
+
+static void check_value(struct walk *w, struct table_walk *tw, const ese_column *col, const ese_colval *v,
+                        uint32_t pgno, int node)
+{
+	ese_where at = where(w, pgno, node);
+	ese_status st = { 0 };
+	size_t cnt = ese_colval_count(v);
+	for (size_t i = 0; i < cnt; i++) {
+		const uint8_t *p;
+		size_t n;
+		int sep;
+		if (ese_colval_instance(v, i, &p, &n, &sep, &st)) {
+			ese_report(w->c->rep, ESE_PR_REC_UNDECODABLE, &at, "column %s (%u): %s", col->name, col->id, st.msg);
+			return;
+		}
+		if (sep) {
+			if (n != 4 && n != 8) {
+				ese_report(w->c->rep, ESE_PR_REC_UNDECODABLE, &at, "column %s: long-value id of %zu bytes", col->name,
+				           n);
+				continue;
+			}
+			uint64_t lid = n == 4 ? get_le32(p) : get_le64(p);
+			if (!tw->t->lv_pgno_fdp || !lv_exists(tw, lid))
+				ese_report(w->c->rep, ESE_PR_REC_LV_MISSING, &at, "column %s refers to long value %llu", col->name,
+				           (unsigned long long)lid);
+			continue;
+		}
+		int compressed = (v->header & ESE_TAG_COMPRESSED) && i == 0;
+		if (!compressed && col->size && limited_type(col->coltyp) && n > col->size)
+			ese_report(w->c->rep, ESE_PR_REC_TOO_LONG, &at, "column %s (%u) holds %zu bytes, at most %u allowed",
+			           col->name, col->id, n, col->size);
+	}
+}
+
+static void on_record(struct walk *w, uint32_t pgno, int node, const uint8_t *key, size_t klen, const uint8_t *data,
+                      size_t dlen)
+{
+	(void)key;
+	(void)klen;
+	struct table_walk *tw = w->arg;
+	const ese_table *t = tw->t;
+	ese_where at = where(w, pgno, node);
+	ese_status st = { 0 };
+	ese_record r;
+	w->c->res->records++;
+	if (ese_record_parse(&r, data, dlen, w->c->large, &st)) {
+		ese_report(w->c->rep, ESE_PR_REC_UNDECODABLE, &at, "%s", st.msg);
+		return;
+	}
+	if (r.fixed_last > tw->max_fixed)
+		ese_report(w->c->rep, ESE_PR_REC_UNKNOWN_COLUMN, &at, "fixed columns up to %u, the table defines up to %u",
+		           r.fixed_last, tw->max_fixed);
+	if (r.var_last > 127 && r.var_last > tw->max_var)
+		ese_report(w->c->rep, ESE_PR_REC_UNKNOWN_COLUMN, &at, "variable columns up to %u, the table defines up to %u",
+		           r.var_last, tw->max_var);
+	for (size_t i = 0; i < t->ncolumns; i++) {
+		const ese_column *col = &t->columns[i];
+		if (col->id >= 256)
+			break;
+		if ((col->id < 128 && col->id > r.fixed_last) || (col->id >= 128 && col->id > r.var_last))
+			continue;
+		ese_colval v;
+		if (ese_record_get(&r, t, col, &v, &st)) {
+			ese_report(w->c->rep, ESE_PR_REC_UNDECODABLE, &at, "column %s (%u): %s", col->name, col->id, st.msg);
+			continue;
+		}
+		if (v.present)
+			check_value(w, tw, col, &v, pgno, node);
+	}
+	for (size_t i = 0; i < r.ntagged; i++) {
+		uint32_t fid;
+		ese_colval v;
+		if (ese_record_tagged_at(&r, i, &fid, &v, &st)) {
+			ese_report(w->c->rep, ESE_PR_REC_UNDECODABLE, &at, "tagged entry %zu: %s", i, st.msg);
+			break;
+		}
+		const ese_column *col = ese_table_find_column(t, fid);
+		if (!col) {
+			ese_report(w->c->rep, ESE_PR_REC_UNKNOWN_COLUMN, &at, "tagged column %u", fid);
+			continue;
+		}
+		if (v.present)
+			check_value(w, tw, col, &v, pgno, node);
+	}
+}
+
+/* ---- pass 2: catalog ---------------------------------------------------------- */
+
+static void compare_shadow(struct ctx *c)
+{
+	ese_cursor *a = NULL, *b = NULL;
+	ese_status st = { 0 };
+	ese_where at = { 24, 3, "MSysObjectsShadow", "data", -1 };
+	if (ese_cursor_open(c->db, 4, 2, &a, &st) || ese_cursor_open(c->db, 24, 3, &b, &st)) {
+		c->oom = 1;
+		goto out;
+	}
+	int shadow_off = c->hdr->db_flags & 1;
+	int ea = ese_cursor_first(a, &st), eb;
+	ese_status stb = { 0 };
+	eb = ese_cursor_first(b, &stb);
+	if (eb && eb != JET_errRecordNotFound) {
+		ese_report(c->rep, ESE_PR_CAT_SHADOW_UNREADABLE, &at, "%s", stb.msg);
+		goto out;
+	}
+	if (shadow_off) {
+		if (eb == 0)
+			ese_report(c->rep, ESE_PR_CAT_SHADOW, &at, "shadowing is disabled in the header, yet the shadow holds records");
+		goto out;
+	}
+	uint64_t n = 0, reported = 0;
+	while (ea == 0 && eb == 0) {
+		size_t ka, kb, da, db;
+		const uint8_t *pka = ese_cursor_key(a, &ka), *pkb = ese_cursor_key(b, &kb);
+		const uint8_t *pda = ese_cursor_data(a, &da), *pdb = ese_cursor_data(b, &db);
+		int kc = keycmp(pka, ka, pkb, kb);
+		if (kc || da != db || memcmp(pda, pdb, da)) {
+			at.pgno = ese_cursor_pgno(b);
+			if (reported++ < 16)
+				ese_report(c->rep, ESE_PR_CAT_SHADOW, &at, kc ? "record %llu has another key than in MSysObjects"
+				                                              : "record %llu differs from MSysObjects",
+				           (unsigned long long)n + 1);
+			if (kc < 0) {
+				ea = ese_cursor_next(a, &st);
+				n++;
+				continue;
+			}
+			if (kc > 0) {
+				eb = ese_cursor_next(b, &stb);
+				continue;
+			}
+		}
+		ea = ese_cursor_next(a, &st);
+		eb = ese_cursor_next(b, &stb);
+		n++;
+	}
+	if (ea == 0 || eb == 0) {
+		at.pgno = 0;
+		ese_report(c->rep, ESE_PR_CAT_SHADOW, &at, "%s has more records", ea == 0 ? "MSysObjects" : "the shadow");
+	} else if ((ea && ea != JET_errRecordNotFound) || (eb && eb != JET_errRecordNotFound)) {
+		ese_report(c->rep, ESE_PR_CAT_SHADOW_UNREADABLE, &at, "%s", ea != JET_errRecordNotFound ? st.msg : stb.msg);
+	}
+out:
+	ese_cursor_close(a);
+	ese_cursor_close(b);
+}
+
+/* 1 when page pgno is the root page of objid; reports CAT_ROOT if not. */
+static int check_root(struct ctx *c, const char *table, const char *tree, uint32_t objid, uint32_t pgno)
+{
+	ese_where at = { pgno, objid, table, tree, -1 };
+	if (objid > c->hdr->objid_last)
+		ese_report(c->rep, ESE_PR_CAT_OBJID_LAST, &at, "objid %u, the header's last objid is %u", objid,
+		           c->hdr->objid_last);
+	if (pgno == 0 || pgno > c->npages) {
+		ese_report(c->rep, ESE_PR_CAT_ROOT, &at, "root page %u is outside the file", pgno);
+		return 0;
+	}
+	const uint8_t *buf;
+	ese_status st = { 0 };
+	ese_page pg;
+	if (ese_db_get_page(c->db, pgno, &buf, &st)) {
+		if (st.err == JET_errReadVerifyFailure)
+			ese_report(c->rep, ESE_PR_PAGE_CHECKSUM, &at, "%s", st.msg);
+		else if (st.err == JET_errPageNotInitialized)
+			ese_report(c->rep, ESE_PR_PAGE_UNINIT, &at, "the catalog names an all-zero page as the root");
+		else if (st.err == JET_errReadPgnoVerifyFailure)
+			ese_report(c->rep, ESE_PR_PAGE_WRONG_PGNO, &at, "%s", st.msg);
+		else
+			ese_report(c->rep, ESE_PR_PAGE_READ, &at, "%s", st.msg);
+		return 0;
+	}
+	if (ese_page_parse(&pg, buf, c->ps, pgno, &st)) {
+		ese_report(c->rep, ESE_PR_PAGE_LAYOUT, &at, "%s", st.msg);
+		return 0;
+	}
+	if (!(pg.flags & ESE_PF_ROOT) || pg.objid != objid) {
+		ese_report(c->rep, ESE_PR_CAT_ROOT, &at, "page %u is %s of objid %u", pgno,
+		           (pg.flags & ESE_PF_ROOT) ? "the root" : "a non-root page", pg.objid);
+		return 0;
+	}
+	return 1;
+}
+
+/* ---- driver ---------------------------------------------------------------------- */
+
+static struct object *add_object(struct ctx *c, uint32_t objid, uint32_t pgno, int parent, const ese_table *t,
+                                 ese_tree_kind kind, const char *tree_name, const char *stats_name)
+{
+	if (c->nobjs == 0 || (c->nobjs & (c->nobjs - 1)) == 0) {
+		size_t cap = c->nobjs ? c->nobjs * 2 : 16;
+		struct object *p = realloc(c->objs, cap * sizeof(*p));
+		if (!p) {
+			c->oom = 1;
+			return NULL;
+		}
+		c->objs = p;
+	}
+	struct object *o = &c->objs[c->nobjs++];
+	memset(o, 0, sizeof(*o));
+	o->objid = objid;
+	o->pgno = pgno;
+	o->parent = parent;
+	o->depth = parent < 0 ? 0 : c->objs[parent].depth + 1;
+	o->ok = 1;
+	o->table = t;
+	o->kind = kind;
+	o->tree_name = tree_name;
+	if (!new_stats(c, t ? t->name : NULL, stats_name, kind, objid, pgno, &o->stats))
+		c->nobjs--;
+	return o;
+}
+
+static void header_checks(struct ctx *c)
+{
+	const ese_header_state *hs = ese_db_header_state(c->db);
+	ese_where at = { 0, 0, NULL, NULL, -1 };
+	if (c->hdr->state != ESE_DBSTATE_CLEAN)
+		ese_report(c->rep, ESE_PR_HDR_STATE, &at, "state %u (%s); logs %d-%d are required", c->hdr->state,
+		           ese_dbstate_name(c->hdr->state), c->hdr->gen_min_required, c->hdr->gen_max_required);
+	if (!hs->primary_ok)
+		ese_report(c->rep, ESE_PR_HDR_CHECKSUM, &at, "primary header: stored 0x%08x, computed 0x%08x",
+		           hs->primary_checksum_stored, hs->primary_checksum_actual);
+	if (!hs->shadow_ok)
+		ese_report(c->rep, ESE_PR_HDR_CHECKSUM, &at, "shadow header: stored 0x%08x, computed 0x%08x",
+		           hs->shadow_checksum_stored, hs->shadow_checksum_actual);
+	if (!hs->identical && hs->primary_ok && hs->shadow_ok)
+		ese_report(c->rep, ESE_PR_HDR_COPIES_DIFFER, &at, "both copies are valid but not byte-identical");
+	uint64_t tail = ese_db_file_size(c->db) % c->ps;
+	if (tail)
+		ese_report(c->rep, ESE_PR_FILE_PARTIAL_PAGE, &at, "%llu bytes after the last whole page",
+		           (unsigned long long)tail);
+}
+
+static void free_ctx(struct ctx *c)
+{
+	for (size_t i = 0; i < c->nobjs; i++) {
+		free(c->objs[i].owned);
+		free(c->objs[i].avail);
+	}
+	free(c->objs);
+	free(c->direct);
+	free(c->avail);
+	free(c->used);
+	for (int d = 0; d <= MAX_DEPTH; d++) {
+		free(c->pagebuf[d]);
+		free(c->keybuf[d][0]);
+		free(c->keybuf[d][1]);
+	}
+}
+
+static void walk_object_tree(struct ctx *c, struct object *o, struct table_walk *tw)
+{
+	const ese_table *t = o->table;
+	struct walk w = { 0 };
+	w.ts = &c->res->trees[o->stats];
+	w.table = t ? t->name : NULL;
+	w.tree = o->tree_name;
+	w.objid = o->objid;
+	w.unique = 1;
+	w.type_flags = 0;
+	if (o->kind == ESE_TREE_LV) {
+		w.type_flags = ESE_PF_LONG_VALUE;
+		w.on_entry = on_lv;
+		w.arg = tw;
+	} else if (o->kind == ESE_TREE_INDEX) {
+		const ese_index *ix = NULL;
+		for (size_t j = 0; t && j < t->nindexes; j++)
+			if (t->indexes[j].objid == o->objid)
+				ix = &t->indexes[j];
+		w.unique = ix ? (ix->flags & ESE_IDX_UNIQUE) != 0 : 1;
+		w.type_flags = ESE_PF_INDEX | (w.unique ? 0 : ESE_PF_NON_UNIQUE);
+	} else if (o->kind == ESE_TREE_TABLE) {
+		w.on_entry = on_record;
+		w.arg = tw;
+	}
+	walk_tree(c, &w, o->pgno);
+	if (o->kind == ESE_TREE_LV)
+		lv_end(&w, tw, o->pgno);
+}
+
+int ese_integrity_check(ese_db *db, ese_reporter *rep, ese_integrity *res, ese_status *st)
+{
+	ese_integrity local;
+	if (!res)
+		res = &local;
+	memset(res, 0, sizeof(*res));
+	double t0 = ese_now();
+	struct ctx c = { 0 };
+	c.db = db;
+	c.rep = rep;
+	c.res = res;
+	c.hdr = ese_db_header(db);
+	c.ps = ese_db_page_size(db);
+	c.npages = ese_db_page_count(db);
+	c.large = ese_page_is_large(c.ps);
+	res->pages_in_file = c.npages;
+	c.used = calloc((size_t)c.npages / 8 + 1, 1);
+	int err = 0;
+	for (int d = 0; d <= MAX_DEPTH && c.used; d++) {
+		c.pagebuf[d] = malloc(c.ps);
+		c.keybuf[d][0] = malloc(KEYBUF);
+		c.keybuf[d][1] = malloc(KEYBUF);
+		if (!c.pagebuf[d] || !c.keybuf[d][0] || !c.keybuf[d][1])
+			c.oom = 1;
+	}
+	if (!c.used || c.oom) {
+		err = ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
+		goto out;
+	}
+	/* pass 1 */
+	header_checks(&c);
+	/* pass 2 */
+	ese_catalog *cat = NULL;
+	ese_status cst = { 0 };
+	ese_where catw = { cst.pgno, 2, "MSysObjects", "data", -1 };
+	if (ese_catalog_load(db, 4, &cat, &cst)) {
+		catw.pgno = cst.pgno;
+		ese_report(rep, ESE_PR_CAT_UNREADABLE, &catw, "%s", cst.msg);
+	}
+	res->catalog_ok = cat != NULL;
+	c.cat = cat;
+	struct object *root = add_object(&c, 1, 1, -1, NULL, ESE_TREE_ROOT_SPACE, "database root", "<database root>");
+	if (root && !check_root(&c, NULL, "database root", 1, 1))
+		root->ok = 0;
+	if (cat) {
+		compare_shadow(&c);
+		for (size_t i = 0; i < cat->ntables && !c.oom; i++) {
+			const ese_table *t = &cat->tables[i];
+			int ti = (int)c.nobjs;
+			struct object *o = add_object(&c, t->objid, t->pgno_fdp, 0, t, ESE_TREE_TABLE, "data", t->name);
+			if (!o)
+				break;
+			o->ok = check_root(&c, t->name, "data", t->objid, t->pgno_fdp);
+			if (t->lv_objid) {
+				o = add_object(&c, t->lv_objid, t->lv_pgno_fdp, ti, t, ESE_TREE_LV, "long values", "<Long Values>");
+				if (o)
+					o->ok = check_root(&c, t->name, "long values", t->lv_objid, t->lv_pgno_fdp);
+			}
+			for (size_t j = 0; j < t->nindexes; j++) {
+				const ese_index *ix = &t->indexes[j];
+				for (size_t k = 0; k < ix->nsegs; k++)
+					if (!ese_table_find_column(t, ix->segs[k].columnid)) {
+						ese_where at = { 0, ix->objid, t->name, ix->name, -1 };
+						ese_report(rep, ESE_PR_CAT_DEFINITION, &at, "index %s keys on column %u, which the table lacks",
+						           ix->name, ix->segs[k].columnid);
+					}
+				if (ix->objid == t->objid || ix->pgno_fdp == t->pgno_fdp) {
+					if (ix->pgno_fdp != t->pgno_fdp || ix->objid != t->objid) {
+						ese_where at = { ix->pgno_fdp, ix->objid, t->name, ix->name, -1 };
+						ese_report(rep, ESE_PR_CAT_ROOT, &at, "primary index %s names page %u objid %u, the table is page %u objid %u",
+						           ix->name, ix->pgno_fdp, ix->objid, t->pgno_fdp, t->objid);
+					}
+					continue;
+				}
+				o = add_object(&c, ix->objid, ix->pgno_fdp, ti, t, ESE_TREE_INDEX, ix->name, ix->name);
+				if (o)
+					o->ok = check_root(&c, t->name, ix->name, ix->objid, ix->pgno_fdp);
+			}
+		}
+	}
+	/* pass 3 */
+	for (size_t i = 0; i < c.nobjs; i++) {
+		if (!c.objs[i].ok)
+			continue;
+		if (c.objs[i].parent >= 0 && !c.objs[c.objs[i].parent].ok)
+			continue;      /* its parent's space is unknown */
+		read_object_space(&c, &c.objs[i]);
+	}
+	check_space(&c);
+	/* pass 4: each table's LV tree first, then its data and index trees */
+	for (size_t i = 0; i < c.nobjs && !c.oom; i++) {
+		struct object *o = &c.objs[i];
+		if (o->kind == ESE_TREE_ROOT_SPACE) {
+			if (o->ok)
+				walk_object_tree(&c, o, NULL);
+			continue;
+		}
+		if (o->kind != ESE_TREE_TABLE)
+			continue;
+		struct table_walk tw = { 0 };
+		tw.t = o->table;
+		tw.chunk = ese_lv_chunk_size(o->table, c.ps);
+		for (size_t k = 0; k < o->table->ncolumns; k++) {
+			uint32_t id = o->table->columns[k].id;
+			if (id < 128 && id > tw.max_fixed)
+				tw.max_fixed = id;
+			if (id >= 128 && id < 256 && id > tw.max_var)
+				tw.max_var = id;
+		}
+		for (size_t k = i + 1; k < c.nobjs && c.objs[k].parent == (int)i; k++)
+			if (c.objs[k].kind == ESE_TREE_LV && c.objs[k].ok)
+				walk_object_tree(&c, &c.objs[k], &tw);
+		if (o->ok)
+			walk_object_tree(&c, o, &tw);
+		for (size_t k = i + 1; k < c.nobjs && c.objs[k].parent == (int)i; k++)
+			if (c.objs[k].kind == ESE_TREE_INDEX && c.objs[k].ok)
+				walk_object_tree(&c, &c.objs[k], &tw);
+		free(tw.lvs.lid);
+	}
+	/* pass 5 */
+	if (cat && c.nobjs && c.objs[0].ok)
+		check_leaks(&c);
+	if (c.oom)
+		err = ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
+	ese_catalog_free(cat);
+out:
+	free_ctx(&c);
+	res->seconds = ese_now() - t0;
+	if (res == &local)
+		ese_integrity_free(res);
+	return err;
+}
+
+void ese_integrity_free(ese_integrity *res)
+{
+	for (size_t i = 0; i < res->ntrees; i++) {
+		free(res->trees[i].table);
+		free(res->trees[i].name);
+	}
+	free(res->trees);
+	res->trees = NULL;
+	res->ntrees = 0;
+}
+
+uint64_t ese_tree_estimate_pages(const ese_tree_stats *t, uint32_t page_size, unsigned fill)
+{
+	if (fill == 0 || fill > 100)
+		fill = 100;
+	uint32_t hdr = page_size > 8192 ? ESE_PAGE_HDR_LARGE : ESE_PAGE_HDR_SMALL;
+	uint64_t usable = (uint64_t)(page_size - hdr - 4) * fill / 100;
+	/* each leaf entry costs its bytes plus a 4-byte tag and a 2-byte key length */
+	uint64_t bytes = t->data_bytes + 6 * t->entries;
+	uint64_t leaves = usable ? (bytes + usable - 1) / usable : 1;
+	if (leaves == 0)
+		leaves = 1;
+	uint64_t pages = leaves, level = leaves;
+	while (level > 1) {         /* branch levels: about 100 children per page */
+		level = (level + 99) / 100;
+		pages += level;
+	}
+	return pages + (t->kind == ESE_TREE_ROOT_SPACE ? 2 : 0);
+}

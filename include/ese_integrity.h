@@ -1,0 +1,70 @@
+/*
+ * ese_integrity.h - eseutil /g (structural integrity) and the per-tree
+ * statistics eseutil /ms prints.
+ *
+ * One walk over the database, read-only, that keeps going after every
+ * finding: header; the space of every object (database root, tables,
+ * indexes, long-value trees) read into a map of which object directly owns
+ * which page; every tree the catalog names walked from its root, each page
+ * checked (checksum, page number, owner, flags, layout, free-space
+ * counters), each tree checked (depth, key order, separators, sibling
+ * links, no page twice); then space (owned twice, used and available,
+ * used but not owned, leaked), catalog against trees and shadow, and
+ * records against their column definitions and long values.
+ * Memory: one bit per page plus the extent lists and one page per level.
+ */
+#ifndef ESE_INTEGRITY_H
+#define ESE_INTEGRITY_H
+
+#include <stdint.h>
+#include "ese_catalog.h"
+#include "ese_db.h"
+#include "ese_problem.h"
+#include "ese_dbheader.h"
+
+typedef enum ese_tree_kind {
+	ESE_TREE_ROOT_SPACE,     /* the database root (page 1) */
+	ESE_TREE_TABLE,          /* a table's data (primary index) tree */
+	ESE_TREE_INDEX,          /* a secondary index */
+	ESE_TREE_LV,             /* a long-value tree */
+} ese_tree_kind;
+
+/* What one B-tree holds and owns (one row of /ms). */
+typedef struct ese_tree_stats {
+	char     *table;          /* owning table's name (NULL for the root) */
+	char     *name;           /* index name, "<Long Values>", table name */
+	ese_tree_kind kind;
+	uint32_t objid, pgno_root, depth;
+	uint64_t owned, avail;    /* pages the object owns directly / lists free */
+	uint64_t pages, leaf_pages, internal_pages, space_pages;
+	uint64_t entries;         /* leaf nodes (records, index entries, LV nodes) */
+	uint64_t leaf_bytes_used; /* bytes of leaf pages holding data and tags */
+	uint64_t leaf_bytes_free; /* cbFree of leaf pages */
+	uint64_t data_bytes;      /* keys + data of leaf nodes */
+} ese_tree_stats;
+
+typedef struct ese_integrity {
+	ese_tree_stats *trees;
+	size_t   ntrees;
+	uint64_t pages_in_file;   /* database pages (headers excluded) */
+	uint64_t pages_used;      /* in some tree, space trees included */
+	uint64_t pages_avail;     /* listed as available by some object */
+	uint64_t pages_leaked;
+	uint64_t pages_unowned;   /* in the file but owned by nothing */
+	uint64_t pages_uninit;    /* all-zero pages (when scanned) */
+	uint64_t records, lvs;
+	int      catalog_ok;      /* the catalog could be read */
+	double   seconds;
+} ese_integrity;
+
+/* Runs the whole check, reporting through rep.  Returns 0 when the check
+ * ran to the end (whatever it found; see rep's counts), or an operational
+ * error (out of memory) that stopped it.  res may be NULL. */
+int ese_integrity_check(ese_db *db, ese_reporter *rep, ese_integrity *res, ese_status *st);
+void ese_integrity_free(ese_integrity *res);
+
+/* Pages the defragmenter would need for tree t at fill factor fill (0-100):
+ * leaf data repacked, branch levels and one page per space tree added. */
+uint64_t ese_tree_estimate_pages(const ese_tree_stats *t, uint32_t page_size, unsigned fill);
+
+#endif
