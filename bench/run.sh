@@ -44,7 +44,12 @@ te=$(best3 sh -c "rm -rf '$W/ours'; '$BUILD/eseutil' /export '$W/large.edb' /o '
 if command -v esedbexport >/dev/null 2>&1; then
 	tl=$(secs esedbexport -t "$W/theirs" "$W/large.edb")
 	echo "ours ${te}s  esedbexport ${tl}s  speedup $(echo "$tl $te" | awk '{printf "%.1f", $1/$2}')x"
-	if diff -r "$W/ours" "$W/theirs.export" >/dev/null; then echo "outputs identical"; else echo "outputs DIFFER"; fi
+	# esedbexport stops at the first record of table `large` (libesedb masks
+	# 32 KiB-page tagged offsets with 0x3fff; see tests/cli/interop_export.sh),
+	# so only the tables it finishes are compared here
+	same=1
+	for f in "$W/theirs.export"/MSys*; do cmp -s "$f" "$W/ours/$(basename "$f")" || same=0; done
+	if [ $same = 1 ]; then echo "the four catalog/system tables are byte-identical (esedbexport aborts on table 'large')"; else echo "outputs DIFFER"; fi
 else
 	echo "ours ${te}s  (esedbexport not installed: no ratio)"
 fi

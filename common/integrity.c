@@ -100,6 +100,12 @@ static int cmp_span(const void *a, const void *b)
 	return x->first < y->first ? -1 : x->first > y->first;
 }
 
+static void sort_spans(struct span *arr, size_t n)
+{
+	if (n > 1)
+		qsort(arr, n, sizeof(*arr), cmp_span);
+}
+
 static const struct span *find_span(const struct span *arr, size_t n, uint32_t p)
 {
 	size_t lo = 0, hi = n;
@@ -613,8 +619,8 @@ static void check_space(struct ctx *c)
 		struct object *o = &c->objs[i];
 		if (!o->ok)
 			continue;
-		qsort(o->owned, o->nowned, sizeof(struct span), cmp_span);
-		qsort(o->avail, o->navail, sizeof(struct span), cmp_span);
+		sort_spans(o->owned, o->nowned);
+		sort_spans(o->avail, o->navail);
 		ese_where at = { o->pgno, o->objid, o->table ? o->table->name : NULL, o->tree_name, -1 };
 		for (size_t k = 0; k < o->navail; k++) {
 			uint32_t p = 0;
@@ -656,7 +662,7 @@ static void check_space(struct ctx *c)
 				c->oom = 1;
 		}
 	}
-	qsort(all, nall, sizeof(struct span), cmp_span);
+	sort_spans(all, nall);
 	for (size_t i = 0; i < nall; i++) {
 		for (size_t j = i + 1; j < nall && all[j].first < (uint64_t)all[i].first + all[i].count; j++) {
 			int a = (int)all[i].objid, b = (int)all[j].objid;
@@ -720,7 +726,7 @@ static void check_space(struct ctx *c)
 				c->oom = 1;
 			c->res->pages_avail += c->objs[i].avail[k].count;
 		}
-	qsort(c->avail, c->navail, sizeof(struct span), cmp_span);
+	sort_spans(c->avail, c->navail);
 	/* owned / avail per tree for /ms */
 	for (size_t i = 0; i < c->ndirect; i++) {
 		for (size_t k = 0; k < c->nobjs; k++)

@@ -2,16 +2,17 @@
  * fuzz_database - libFuzzer target for whole (small) database files: the
  * input is the file.  It is opened the way every eseutil mode opens it,
  * then checksummed (/k), dumped (/mh, /mm), its catalog loaded and every
- * table exported to /dev/null, long values included.  Page checksums are
+ * table exported to /dev/null, long values included, and the whole
+ * structural check (/g) and space statistics (/ms) run over it.  Page checksums are
  * not verified on read (ESE_OPEN_NO_VERIFY) so that mutations reach the
  * structure decoders instead of stopping at the checksum.
  */
-#define _GNU_SOURCE
 #include "ese_catalog.h"
 #include "ese_checkscan.h"
 #include "ese_db.h"
 #include "ese_dump.h"
 #include "ese_export.h"
+#include "ese_integrity.h"
 #include "ese_space.h"
 
 #include <stdio.h>
@@ -48,6 +49,14 @@ static void run(const char *path, unsigned flags)
 			ese_space_avail_bitmap(db, cat, bm, n, &unread, &st);
 		free(bm);
 		ese_catalog_free(cat);
+	}
+	ese_reporter rep;
+	ese_reporter_init(&rep, NULL, NULL, 0);
+	ese_integrity res;
+	if (ese_integrity_check(db, &rep, &res, &st) == 0) {
+		for (size_t i = 0; i < res.ntrees; i++)
+			ese_tree_estimate_pages(&res.trees[i], ese_db_page_size(db), 90);
+		ese_integrity_free(&res);
 	}
 	ese_sbuf_free(&sb);
 	ese_db_close(db);
