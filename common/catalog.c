@@ -194,6 +194,7 @@ static int add_record(ese_catalog *cat, const ese_record *r, uint32_t pgno, ese_
 		t = &cat->tables[cat->ntables - 1];
 		t->objid = objid_table;
 		t->pgno_fdp = pgno_or_coltyp;
+		t->cat_pgno = pgno;
 		t->density = mso_u32(r, MSO_SpaceUsage, 0);
 		t->flags = mso_u32(r, MSO_Flags, 0);
 		t->pages = mso_u32(r, MSO_PagesOrLocale, 0);
@@ -245,6 +246,7 @@ static int add_record(ese_catalog *cat, const ese_record *r, uint32_t pgno, ese_
 		ese_index *ix = &t->indexes[t->nindexes - 1];
 		ix->objid = id;
 		ix->pgno_fdp = pgno_or_coltyp;
+		ix->cat_pgno = pgno;
 		ix->density = mso_u32(r, MSO_SpaceUsage, 0);
 		ix->flags = mso_u32(r, MSO_Flags, 0);
 		ix->lcid = mso_u32(r, MSO_PagesOrLocale, 0);
@@ -264,6 +266,7 @@ static int add_record(ese_catalog *cat, const ese_record *r, uint32_t pgno, ese_
 	case ESE_SYSOBJ_LV:
 		t->lv_objid = id;
 		t->lv_pgno_fdp = pgno_or_coltyp;
+		t->lv_cat_pgno = pgno;
 		return 0;
 	case ESE_SYSOBJ_CALLBACK: {
 		char *name = mso_str(r, MSO_TemplateTable);

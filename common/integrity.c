@@ -26,6 +26,7 @@
  */
 #include "ese_integrity.h"
 #include "ese_cli.h"
+#include "ese_checkscan.h"
 #include "ese_cursor.h"
 #include "ese_lv.h"
 #include "ese_page.h"
@@ -357,17 +358,22 @@ static void leaf_entries(struct walk *w, uint32_t pgno, const ese_page *pg, int 
 /* Walks the subtree at pgno (depth 0 = root); lo/hi bound its bookmarks
  * (NULL = unbounded).  *is_leaf receives whether pgno is a leaf. */
 static void walk_page(struct walk *w, uint32_t pgno, int depth, const uint8_t *lo, size_t lolen, const uint8_t *hi,
-                      size_t hilen, int *is_leaf)
+                      size_t hilen, int *is_leaf, uint32_t parent, int parent_node)
 {
 	struct ctx *c = w->c;
 	ese_where at = where(w, pgno, -1);
+	ese_where from = where(w, parent, parent_node);
 	*is_leaf = -1;
 	if (depth > MAX_DEPTH - 1) {
 		ese_report(c->rep, ESE_PR_TREE_TOO_DEEP, &at, "deeper than %d levels", MAX_DEPTH);
 		return;
 	}
 	if (bit_get(c->used, pgno)) {
-		ese_report(c->rep, ESE_PR_TREE_PAGE_TWICE, &at, "already part of a tree");
+		if (parent)
+			ese_report(c->rep, ESE_PR_TREE_PAGE_TWICE, &from, "points at page %u, which is already part of a tree",
+			           pgno);
+		else
+			ese_report(c->rep, ESE_PR_TREE_PAGE_TWICE, &at, "already part of a tree");
 		return;
 	}
 	bit_set(c->used, pgno);
@@ -446,7 +452,7 @@ static void walk_page(struct walk *w, uint32_t pgno, int depth, const uint8_t *l
 			int leaf;
 			/* the child's page buffer is the next level's; our separators
 			 * stay valid in keybuf[depth] */
-			walk_page(w, child, depth + 1, have_lo ? lob : NULL, lol, hip, hil, &leaf);
+			walk_page(w, child, depth + 1, have_lo ? lob : NULL, lol, hip, hil, &leaf, pgno, (int)i);
 			if (leaf >= 0) {
 				if (children_leaf >= 0 && leaf != children_leaf)
 					ese_report(c->rep, ESE_PR_TREE_DEPTH, &at, "children mix leaves and internal pages");
@@ -475,7 +481,7 @@ static void walk_tree(struct ctx *c, struct walk *w, uint32_t root)
 	w->last_leaf_next = 0;
 	w->have_prev = 0;
 	int leaf;
-	walk_page(w, root, 0, NULL, 0, NULL, 0, &leaf);
+	walk_page(w, root, 0, NULL, 0, NULL, 0, &leaf, 0, -1);
 	if (w->last_leaf && w->last_leaf_next != 0) {
 		ese_where at = where(w, w->last_leaf, -1);
 		ese_report(c->rep, ESE_PR_TREE_SIBLING, &at, "the last leaf links to page %u", w->last_leaf_next);
@@ -1035,14 +1041,16 @@ out:
 }
 
 /* 1 when page pgno is the root page of objid; reports CAT_ROOT if not. */
-static int check_root(struct ctx *c, const char *table, const char *tree, uint32_t objid, uint32_t pgno)
+static int check_root(struct ctx *c, const char *table, const char *tree, uint32_t objid, uint32_t pgno,
+                      uint32_t cat_pgno)
 {
 	ese_where at = { pgno, objid, table, tree, -1 };
+	ese_where catat = { cat_pgno ? cat_pgno : pgno, objid, table, tree, -1 };
 	if (objid > c->hdr->objid_last)
 		ese_report(c->rep, ESE_PR_CAT_OBJID_LAST, &at, "objid %u, the header's last objid is %u", objid,
 		           c->hdr->objid_last);
 	if (pgno == 0 || pgno > c->npages) {
-		ese_report(c->rep, ESE_PR_CAT_ROOT, &at, "root page %u is outside the file", pgno);
+		ese_report(c->rep, ESE_PR_CAT_ROOT, &catat, "root page %u is outside the file", pgno);
 		return 0;
 	}
 	const uint8_t *buf;
@@ -1064,11 +1072,64 @@ static int check_root(struct ctx *c, const char *table, const char *tree, uint32
 		return 0;
 	}
 	if (!(pg.flags & ESE_PF_ROOT) || pg.objid != objid) {
-		ese_report(c->rep, ESE_PR_CAT_ROOT, &at, "page %u is %s of objid %u", pgno,
-		           (pg.flags & ESE_PF_ROOT) ? "the root" : "a non-root page", pg.objid);
+		/* Either the catalog points at the wrong page, or this page's own
+		 * objid is damaged.  If the page is, by the catalog, the root of the
+		 * object whose id it carries, the catalog entry is the wrong one. */
+		int other_root = pg.objid == 1 && pgno == 1;
+		for (size_t i = 0; c->cat && i < c->cat->ntables && !other_root; i++) {
+			const ese_table *t = &c->cat->tables[i];
+			other_root = (t->objid == pg.objid && t->pgno_fdp == pgno) ||
+			             (t->lv_objid == pg.objid && t->lv_pgno_fdp == pgno);
+			for (size_t j = 0; j < t->nindexes && !other_root; j++)
+				other_root = t->indexes[j].objid == pg.objid && t->indexes[j].pgno_fdp == pgno;
+		}
+		if (other_root || !(pg.flags & ESE_PF_ROOT))
+			ese_report(c->rep, ESE_PR_CAT_ROOT, &catat,
+			           "the catalog names page %u as the root, but it is %s of objid %u", pgno,
+			           (pg.flags & ESE_PF_ROOT) ? "the root" : "a non-root page", pg.objid);
+		else
+			ese_report(c->rep, ESE_PR_PAGE_OBJID, &at, "root page carries objid %u, the catalog says %u", pg.objid,
+			           objid);
 		return 0;
 	}
 	return 1;
+}
+
+/* ---- pass 6: pages outside the trees ------------------------------------------------ */
+
+static void scan_other_pages(struct ctx *c)
+{
+	ese_checkscan r;
+	ese_status st = { 0 };
+	if (ese_checkscan_run(c->db, 0, &r, &st)) {
+		c->oom = 1;
+		return;
+	}
+	c->res->pages_uninit = r.uninit;
+	for (size_t i = 0; i < r.nproblems; i++) {
+		const ese_badpage *b = &r.problems[i];
+		if (b->pgno <= 0 || b->pgno > c->npages || bit_get(c->used, (uint32_t)b->pgno))
+			continue;         /* headers: pass 1; tree pages: pass 4 */
+		ese_where at = { (uint32_t)b->pgno, 0, NULL, "not in any tree", -1 };
+		switch (b->kind) {
+		case ESE_PP_BAD_CHECKSUM:
+			ese_report(c->rep, ESE_PR_PAGE_CHECKSUM, &at, "stored 0x%016llx, computed 0x%016llx",
+			           (unsigned long long)b->expected, (unsigned long long)b->actual);
+			break;
+		case ESE_PP_CORRECTABLE:
+			ese_report(c->rep, ESE_PR_PAGE_CORRECTABLE, &at, "bit %u", b->bit);
+			break;
+		case ESE_PP_WRONG_PGNO:
+			ese_report(c->rep, ESE_PR_PAGE_WRONG_PGNO, &at, "it holds page %u", b->other);
+			break;
+		case ESE_PP_READ_ERROR:
+			ese_report(c->rep, ESE_PR_PAGE_READ, &at, "read failed");
+			break;
+		default:
+			break;        /* truncation: pass 1/3; zero pages in use: pass 5 */
+		}
+	}
+	ese_checkscan_free(&r);
 }
 
 /* ---- driver ---------------------------------------------------------------------- */
@@ -1210,7 +1271,7 @@ int ese_integrity_check(ese_db *db, ese_reporter *rep, ese_integrity *res, ese_s
 	res->catalog_ok = cat != NULL;
 	c.cat = cat;
 	struct object *root = add_object(&c, 1, 1, -1, NULL, ESE_TREE_ROOT_SPACE, "database root", "<database root>");
-	if (root && !check_root(&c, NULL, "database root", 1, 1))
+	if (root && !check_root(&c, NULL, "database root", 1, 1, 0))
 		root->ok = 0;
 	if (cat) {
 		compare_shadow(&c);
@@ -1220,11 +1281,11 @@ int ese_integrity_check(ese_db *db, ese_reporter *rep, ese_integrity *res, ese_s
 			struct object *o = add_object(&c, t->objid, t->pgno_fdp, 0, t, ESE_TREE_TABLE, "data", t->name);
 			if (!o)
 				break;
-			o->ok = check_root(&c, t->name, "data", t->objid, t->pgno_fdp);
+			o->ok = check_root(&c, t->name, "data", t->objid, t->pgno_fdp, t->cat_pgno);
 			if (t->lv_objid) {
 				o = add_object(&c, t->lv_objid, t->lv_pgno_fdp, ti, t, ESE_TREE_LV, "long values", "<Long Values>");
 				if (o)
-					o->ok = check_root(&c, t->name, "long values", t->lv_objid, t->lv_pgno_fdp);
+					o->ok = check_root(&c, t->name, "long values", t->lv_objid, t->lv_pgno_fdp, t->lv_cat_pgno);
 			}
 			for (size_t j = 0; j < t->nindexes; j++) {
 				const ese_index *ix = &t->indexes[j];
@@ -1244,7 +1305,7 @@ int ese_integrity_check(ese_db *db, ese_reporter *rep, ese_integrity *res, ese_s
 				}
 				o = add_object(&c, ix->objid, ix->pgno_fdp, ti, t, ESE_TREE_INDEX, ix->name, ix->name);
 				if (o)
-					o->ok = check_root(&c, t->name, ix->name, ix->objid, ix->pgno_fdp);
+					o->ok = check_root(&c, t->name, ix->name, ix->objid, ix->pgno_fdp, ix->cat_pgno);
 			}
 		}
 	}
@@ -1290,6 +1351,9 @@ int ese_integrity_check(ese_db *db, ese_reporter *rep, ese_integrity *res, ese_s
 	/* pass 5 */
 	if (cat && c.nobjs && c.objs[0].ok)
 		check_leaks(&c);
+	/* pass 6: every page no tree reached still has to checksum (the
+	 * parallel /k scan; pages in trees were verified as they were read) */
+	scan_other_pages(&c);
 	if (c.oom)
 		err = ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
 	ese_catalog_free(cat);

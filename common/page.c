@@ -181,3 +181,91 @@ int ese_page_space_header(const ese_page *pg, uint32_t pgno, ese_space_header *s
 		sh->avail_bitmap = get_le32(p + 12);
 	return 0;
 }
+
+/* ---- writer ------------------------------------------------------------ */
+
+void ese_pb_init(ese_page_builder *pb, uint8_t *buf, uint32_t size, uint32_t objid, uint32_t flags,
+                 uint64_t dbtime, const uint8_t *tag0, size_t tag0_len)
+{
+	memset(buf, 0, size);
+	pb->buf = buf;
+	pb->size = size;
+	pb->large = ese_page_is_large(size);
+	pb->hdr_len = pb->large ? ESE_PAGE_HDR_LARGE : ESE_PAGE_HDR_SMALL;
+	pb->ntags = 0;
+	pb->data_end = 0;
+	pb->line_bytes = 0;
+	put_le64(buf + 8, dbtime);
+	put_le32(buf + 24, objid);
+	put_le32(buf + 36, flags | ESE_PF_NEW_RECORD_FMT | ESE_PF_NEW_CHECKSUM);
+	/* tag 0 always exists, even when empty */
+	if (tag0_len)
+		memcpy(buf + pb->hdr_len, tag0, tag0_len);
+	uint8_t *t = buf + size - 4;
+	put_le16(t, (uint16_t)tag0_len);
+	put_le16(t + 2, 0);
+	pb->ntags = 1;
+	pb->data_end = (uint32_t)tag0_len;
+	pb->line_bytes = (uint32_t)tag0_len;
+}
+
+size_t ese_pb_node_cost(size_t klen, size_t prefix_used, size_t dlen)
+{
+	return 4 + (prefix_used ? 2 : 0) + 2 + (klen - prefix_used) + dlen;
+}
+
+uint32_t ese_pb_room(const ese_page_builder *pb)
+{
+	return pb->size - pb->hdr_len - pb->data_end - 4 * pb->ntags;
+}
+
+int ese_pb_add_node(ese_page_builder *pb, const uint8_t *key, size_t klen, size_t prefix_used,
+                    const uint8_t *data, size_t dlen)
+{
+	uint32_t mask = pb->large ? 0x7FFF : 0x1FFF;
+	uint16_t tag0_len = get_le16(pb->buf + pb->size - 4) & (uint16_t)mask;
+	if (prefix_used > klen || prefix_used > tag0_len || (prefix_used && prefix_used <= 2))
+		return JET_errInvalidParameter;
+	size_t cost = ese_pb_node_cost(klen, prefix_used, dlen);
+	if (cost > ese_pb_room(pb) || klen - prefix_used > 0x1FFF || pb->ntags >= 0xFFF)
+		return JET_errInvalidParameter;
+	size_t line = cost - 4;
+	uint8_t *p = pb->buf + pb->hdr_len + pb->data_end;
+	uint16_t first_word_flags = 0;
+	if (prefix_used) {
+		put_le16(p, (uint16_t)prefix_used);
+		p += 2;
+	}
+	put_le16(p, (uint16_t)(klen - prefix_used));
+	p += 2;
+	memcpy(p, key + prefix_used, klen - prefix_used);
+	p += klen - prefix_used;
+	if (dlen)
+		memcpy(p, data, dlen);
+	unsigned flags = prefix_used ? ESE_NODE_COMPRESSED : 0;
+	uint8_t *t = pb->buf + pb->size - 4 * (pb->ntags + 1);
+	put_le16(t, (uint16_t)line);
+	if (pb->large) {
+		/* large pages keep node flags in the line's first u16 */
+		uint8_t *first = pb->buf + pb->hdr_len + pb->data_end;
+		first_word_flags = (uint16_t)(get_le16(first) | (flags << 13));
+		put_le16(first, first_word_flags);
+		put_le16(t + 2, (uint16_t)pb->data_end);
+	} else {
+		put_le16(t + 2, (uint16_t)(pb->data_end | (flags << 13)));
+	}
+	pb->data_end += (uint32_t)line;
+	pb->line_bytes += (uint32_t)line;
+	pb->ntags++;
+	return 0;
+}
+
+void ese_pb_finish(ese_page_builder *pb, uint32_t prev, uint32_t next)
+{
+	put_le32(pb->buf + 16, prev);
+	put_le32(pb->buf + 20, next);
+	put_le16(pb->buf + 28, (uint16_t)(pb->size - pb->hdr_len - pb->line_bytes - 4 * pb->ntags));
+	put_le16(pb->buf + 30, 0);
+	put_le16(pb->buf + 32, (uint16_t)pb->data_end);
+	put_le16(pb->buf + 34, (uint16_t)pb->ntags);
+}

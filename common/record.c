@@ -16,6 +16,7 @@
 #include "ese_record.h"
 #include "bytes.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define TAG_IB_EXTINFO 0x4000u
@@ -238,4 +239,400 @@ int ese_colval_instance(const ese_colval *v, size_t i, const uint8_t **p, size_t
 	*n = v->len;
 	*separated = (v->header & ESE_TAG_SEPARATED) != 0;
 	return 0;
+}
+
+/* ---- encoder ----
+ *
+ * The inverse of the functions above: builds a record from column values
+ * exactly as ESE lays it out (the rules are listed in ese_record.h, with
+ * the ESE functions they come from).  The record is built in place at the
+ * end of out; on an error out is cut back to where it was.
+ */
+
+#define REC_FILL        0x2Au   /* chRECFill '*': never-set fixed bytes */
+#define TEXT_FILL       0x20u   /* chRECFixedColAndKeyFill ' ' */
+#define CB_COLUMN_MOST  255u    /* JET_cbColumnMost: variable columns */
+#define CB_KEY_MOST_MIN 255u    /* JET_cbKeyMostMin */
+#define CB_DBK          4u      /* key of a table without a primary index */
+#define TV_FIRST_MOST   255u    /* TWOVALUES keeps the first length in a byte */
+
+static int is_long_value(uint32_t coltyp)
+{
+	return coltyp == JET_coltypLongBinary || coltyp == JET_coltypLongText;
+}
+
+size_t ese_record_max_size(const ese_table *t, uint32_t page_size)
+{
+	if (page_size != 2048 && page_size != 4096 && page_size != 8192 && page_size != 16384 &&
+	    page_size != 32768)
+		return 0;
+	int large = page_size > 8192;
+	/* CbNDNodeMost: page data minus tag 0 and the new node's tag */
+	size_t node_most = page_size - (large ? 80u : 40u) - 8u;
+	size_t key_most = CB_DBK;
+	for (size_t i = 0; t && i < t->nindexes; i++)
+		if (t->indexes[i].flags & ESE_IDX_PRIMARY)
+			key_most = t->indexes[i].keymost ? t->indexes[i].keymost : CB_KEY_MOST_MIN;
+	if (large) /* cbKeyCount + 2 bytes of prefix overhead + the key */
+		return node_most - 2 - 2 - key_most;
+	/* small pages keep the old (backward compatible) reservation */
+	size_t reserve = key_most + 2 > CB_KEY_MOST_MIN ? key_most + 2 : CB_KEY_MOST_MIN;
+	return node_most - 2 - reserve;
+}
+
+/* A tagged value to lay out, with its column. */
+typedef struct tag_item {
+	const ese_value  *v;
+	const ese_column *c;
+} tag_item;
+
+static int tag_item_cmp(const void *a, const void *b)
+{
+	const ese_value *x = ((const tag_item *)a)->v, *y = ((const tag_item *)b)->v;
+	/* derived (template) entries first, then by column id (TAGFLD::FIsLessThan) */
+	if (!x->derived != !y->derived)
+		return x->derived ? -1 : 1;
+	return x->columnid < y->columnid ? -1 : x->columnid > y->columnid;
+}
+
+static int enc_fail(ese_status *st, int err, uint32_t columnid, const char *what)
+{
+	return ese_fail(st, err, 0, "record encode: column %u: %s", columnid, what);
+}
+
+/* Writes fixed value v of column c (size n) at p, as ErrRECISetIFixedColumn
+ * does: Bit as 00/FF, short Text padded with spaces, short Binary with 0. */
+static int put_fixed(uint8_t *p, size_t n, const ese_column *c, const ese_value *v, ese_status *st)
+{
+	if (v->is_null) {
+		if (v->data && v->len != n)
+			return enc_fail(st, JET_errInvalidBufferSize, c->id, "bytes under a NULL fixed column of the wrong size");
+		if (v->data)
+			memcpy(p, v->data, n);
+		return 0;
+	}
+	if (v->len && !v->data)
+		return enc_fail(st, JET_errInvalidParameter, c->id, "value without data");
+	if (v->len == n || ((c->coltyp == JET_coltypText || c->coltyp == JET_coltypBinary) && v->len < n)) {
+		if (c->coltyp == JET_coltypBit) {
+			p[0] = v->data[0] ? 0xFF : 0x00;
+			return 0;
+		}
+		if (v->len)
+			memcpy(p, v->data, v->len);
+		for (size_t i = v->len; i < n; i++) {
+			if (c->coltyp == JET_coltypBinary)
+				p[i] = 0;
+			else if (c->codepage == 1200) /* wchRECFixedColAndKeyFill by byte parity */
+				p[i] = (i % 2) ? 0 : TEXT_FILL;
+			else
+				p[i] = TEXT_FILL;
+		}
+		return 0;
+	}
+	return enc_fail(st, JET_errInvalidBufferSize, c->id, "fixed value of the wrong size");
+}
+
+/* Where the fixed columns of t lie: the catalog's RecordOffset when every
+ * fixed column has one and they do not overlap, else the running sum of
+ * sizes (MSysObjects' own column rows all say 4). */
+static int fixed_offsets_usable(const ese_table *t)
+{
+	size_t end = 4;
+	for (size_t i = 0; i < t->ncolumns && t->columns[i].id <= 127; i++) {
+		const ese_column *c = &t->columns[i];
+		if (c->record_offset < end)
+			return 0;
+		end = c->record_offset + fixed_size(c);
+	}
+	return 1;
+}
+
+static size_t fixed_offset(const ese_table *t, const ese_column *c, int usable)
+{
+	if (usable)
+		return c->record_offset;
+	size_t off = 4;
+	for (size_t i = 0; i < t->ncolumns && t->columns[i].id < c->id; i++)
+		off += fixed_size(&t->columns[i]);
+	return off;
+}
+
+static int check_lid(const ese_column *c, size_t len, ese_status *st)
+{
+	if (len != 4 && len != 8)
+		return enc_fail(st, JET_errInvalidParameter, c->id, "separated value is not a 4- or 8-byte LID");
+	return 0;
+}
+
+static int check_tagged_len(const ese_column *c, size_t len, int separated, ese_status *st)
+{
+	if (separated)
+		return check_lid(c, len, st);
+	if (!is_long_value(c->coltyp) && c->size && len > c->size)
+		return enc_fail(st, JET_errColumnTooBig, c->id, "value longer than the column's maximum");
+	return 0;
+}
+
+/* Appends the bytes of tagged value v (after its TAGFLD) to out and sets
+ * *ibflags to the flag bits of its TAGFLD offset. */
+static int put_tagged(ese_sbuf *out, const ese_column *c, const ese_value *v, int large, uint16_t *ibflags,
+                      ese_status *st)
+{
+	const uint8_t keep = ESE_TAG_LONG_VALUE | ESE_TAG_COMPRESSED | ESE_TAG_SEPARATED | ESE_TAG_ENCRYPTED;
+	uint8_t lv = is_long_value(c->coltyp) ? ESE_TAG_LONG_VALUE : 0;
+	uint8_t hdr = (uint8_t)((v->tag_flags & keep) | lv);
+	size_t n = v->ninstances;
+	*ibflags = v->derived ? 0x8000u : 0;
+
+	if (v->is_null) {
+		if (n)
+			return enc_fail(st, JET_errInvalidParameter, c->id, "NULL value with instances");
+		if (!large) {
+			*ibflags |= TAG_IB_NULL;
+			return 0;
+		}
+		hdr = (uint8_t)((hdr & ~ESE_TAG_SEPARATED) | ESE_TAG_NULL);
+		ese_sbuf_put(out, &hdr, 1);
+		return 0;
+	}
+	if (n && !v->instances)
+		return enc_fail(st, JET_errInvalidParameter, c->id, "instance count without instances");
+	for (size_t i = 0; i < n; i++)
+		if (v->instances[i].len && !v->instances[i].data)
+			return enc_fail(st, JET_errInvalidParameter, c->id, "instance without data");
+
+	int multi = n >= 2 || (v->tag_flags & (ESE_TAG_MULTI | ESE_TAG_TWO_VALUES));
+	if (!multi) {
+		const uint8_t *p = n ? v->instances[0].data : v->data;
+		size_t len = n ? v->instances[0].len : v->len;
+		if (len && !p)
+			return enc_fail(st, JET_errInvalidParameter, c->id, "value without data");
+		if (n && v->instances[0].separated)
+			hdr |= ESE_TAG_SEPARATED;
+		int err = check_tagged_len(c, len, (hdr & ESE_TAG_SEPARATED) != 0, st);
+		if (err)
+			return err;
+		if (large || hdr) {
+			ese_sbuf_put(out, &hdr, 1);
+			*ibflags |= large ? 0 : TAG_IB_EXTINFO;
+		}
+		if (len)
+			ese_sbuf_put(out, p, len);
+		return 0;
+	}
+
+	if (!n)
+		return enc_fail(st, JET_errInvalidParameter, c->id, "multi-valued form without instances");
+	hdr &= (uint8_t)~ESE_TAG_SEPARATED;  /* per instance from here on */
+	int any_sep = 0;
+	for (size_t i = 0; i < n; i++) {
+		int err = check_tagged_len(c, v->instances[i].len, v->instances[i].separated, st);
+		if (err)
+			return err;
+		any_sep |= v->instances[i].separated;
+	}
+	int can_two = n == 2 && !any_sep && v->instances[0].len <= TV_FIRST_MOST;
+	int two;
+	if (v->tag_flags & ESE_TAG_TWO_VALUES) {
+		if (!can_two)
+			return enc_fail(st, JET_errInvalidParameter, c->id, "TWOVALUES cannot hold these instances");
+		two = 1;
+	} else if (v->tag_flags & ESE_TAG_MULTI) {
+		two = 0;
+	} else {
+		/* ESE: a second instance of a non-long-value column on a small page
+		 * makes TWOVALUES; a third, or any long value, MULTIVALUES */
+		two = can_two && !large && !lv;
+	}
+	*ibflags |= large ? 0 : TAG_IB_EXTINFO;
+	if (two) {
+		hdr |= ESE_TAG_MULTI | ESE_TAG_TWO_VALUES;
+		uint8_t l1 = (uint8_t)v->instances[0].len;
+		ese_sbuf_put(out, &hdr, 1);
+		ese_sbuf_put(out, &l1, 1);
+		ese_sbuf_put(out, v->instances[0].data, v->instances[0].len);
+		ese_sbuf_put(out, v->instances[1].data, v->instances[1].len);
+		return 0;
+	}
+	hdr |= ESE_TAG_MULTI;
+	ese_sbuf_put(out, &hdr, 1);
+	size_t off = 2 * n;
+	for (size_t i = 0; i < n; i++) {
+		if (off > 0x7FFF)
+			return enc_fail(st, JET_errRecordTooBig, c->id, "multi-valued offsets overflow 15 bits");
+		uint8_t b[2];
+		put_le16(b, (uint16_t)(off | (v->instances[i].separated ? MV_SEPARATED : 0)));
+		ese_sbuf_put(out, b, 2);
+		off += v->instances[i].len;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (v->instances[i].len)
+			ese_sbuf_put(out, v->instances[i].data, v->instances[i].len);
+	return 0;
+}
+
+int ese_record_encode(ese_sbuf *out, const ese_table *t, const ese_value *vals, size_t nvals,
+                      uint32_t page_size, unsigned flags, ese_status *st)
+{
+	size_t max = ese_record_max_size(t, page_size);
+	if (!t || !out || (nvals && !vals) || !max)
+		return ese_fail(st, JET_errInvalidParameter, 0, "record encode: bad table, buffer or page size %u",
+		                page_size);
+	int large = page_size > 8192;
+	const ese_value *fixed[128] = { 0 }, *var[128] = { 0 };
+	const ese_column *fixed_col[128] = { 0 };
+	tag_item *tags = NULL;
+	size_t ntags = 0, start = out->len;
+	uint32_t fixed_last = 0, var_last = 127;
+	int err = 0;
+
+	/* sort the values by kind; every column must exist and appear once */
+	for (size_t i = 0; i < nvals; i++) {
+		const ese_value *v = &vals[i];
+		const ese_column *c = v->columnid ? ese_table_find_column(t, v->columnid) : NULL;
+		if (!c) {
+			err = ese_fail(st, JET_errColumnNotFound, 0, "record encode: table %s has no column %u",
+			               t->name ? t->name : "?", v->columnid);
+			goto fail;
+		}
+		if (c->id <= 255 && (v->ninstances || v->instances)) {
+			err = enc_fail(st, JET_errInvalidParameter, c->id, "instances given for a non-tagged column");
+			goto fail;
+		}
+		if (c->id <= 127) {
+			if (fixed[c->id]) {
+				err = enc_fail(st, JET_errInvalidParameter, c->id, "column given twice");
+				goto fail;
+			}
+			fixed[c->id] = v;
+			fixed_col[c->id] = c;
+			if (c->id > fixed_last)
+				fixed_last = c->id;
+		} else if (c->id <= 255) {
+			if (var[c->id - 128]) {
+				err = enc_fail(st, JET_errInvalidParameter, c->id, "column given twice");
+				goto fail;
+			}
+			if (!v->is_null && v->len && !v->data) {
+				err = enc_fail(st, JET_errInvalidParameter, c->id, "value without data");
+				goto fail;
+			}
+			if (!v->is_null && (v->len > CB_COLUMN_MOST || (c->size && v->len > c->size))) {
+				err = enc_fail(st, JET_errColumnTooBig, c->id, "value longer than the column's maximum");
+				goto fail;
+			}
+			var[c->id - 128] = v;
+			if (c->id > var_last)
+				var_last = c->id;
+		} else {
+			if (!tags && !(tags = malloc(nvals * sizeof(*tags)))) {
+				err = ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
+				goto fail;
+			}
+			tags[ntags].v = v;
+			tags[ntags].c = c;
+			ntags++;
+		}
+	}
+	if (ntags > 1)
+		qsort(tags, ntags, sizeof(*tags), tag_item_cmp);
+	for (size_t i = 1; i < ntags; i++)
+		if (tag_item_cmp(&tags[i - 1], &tags[i]) == 0) {
+			err = enc_fail(st, JET_errInvalidParameter, tags[i].v->columnid, "column given twice");
+			goto fail;
+		}
+
+	/* header and fixed data: every column up to fidFixedLastInRec at its
+	 * offset, never-set bytes '*', then the null bitmap */
+	size_t fixed_end = 4, nullbytes = (fixed_last + 7) / 8;
+	int usable = fixed_offsets_usable(t);
+	if (fixed_last)
+		fixed_end = fixed_offset(t, fixed_col[fixed_last], usable) + fixed_size(fixed_col[fixed_last]);
+	if (fixed_end + nullbytes + 2u * (var_last - 127) > max) {
+		err = ese_fail(st, JET_errRecordTooBig, 0, "record encode: fixed data of %zu bytes is too big",
+		               fixed_end + nullbytes);
+		goto fail;
+	}
+	uint8_t hdr[4] = { (uint8_t)fixed_last, (uint8_t)var_last, 0, 0 };
+	put_le16(hdr + 2, (uint16_t)(fixed_end + nullbytes));
+	ese_sbuf_put(out, hdr, 4);
+	for (size_t i = 4; i < fixed_end + nullbytes; i++)
+		ese_sbuf_putc(out, (char)REC_FILL);
+	if (out->oom)
+		goto oom;
+	uint8_t *rec = (uint8_t *)out->data + start;
+	uint8_t *bitmap = rec + fixed_end;
+	memset(bitmap, (flags & ESE_ENCODE_NULLPAD_CLEAR) ? 0x00 : 0xFF, nullbytes);
+	for (uint32_t fid = 1; fid <= fixed_last; fid++)
+		bitmap[(fid - 1) / 8] |= (uint8_t)(1u << ((fid - 1) % 8));
+	for (size_t i = 0; i < t->ncolumns && t->columns[i].id <= fixed_last; i++) {
+		const ese_column *c = &t->columns[i];
+		const ese_value *v = fixed[c->id];
+		if (!v)
+			continue;  /* below the last one: stored NULL, never set */
+		size_t off = fixed_offset(t, c, usable), n = fixed_size(c);
+		if ((err = put_fixed(rec + off, n, c, v, st)))
+			goto fail;
+		if (!v->is_null)
+			bitmap[(c->id - 1) / 8] &= (uint8_t)~(1u << ((c->id - 1) % 8));
+	}
+
+	/* variable offsets (END of each, bit 15 = NULL) and data */
+	size_t var_end = 0;
+	for (uint32_t fid = 128; fid <= var_last; fid++) {
+		const ese_value *v = var[fid - 128];
+		if (v && !v->is_null)
+			var_end += v->len;
+		uint8_t b[2];
+		put_le16(b, (uint16_t)(var_end | (v && !v->is_null ? 0 : 0x8000u)));
+		ese_sbuf_put(out, b, 2);
+	}
+	for (uint32_t fid = 128; fid <= var_last; fid++) {
+		const ese_value *v = var[fid - 128];
+		if (v && !v->is_null && v->len)
+			ese_sbuf_put(out, v->data, v->len);
+	}
+
+	/* tagged: the TAGFLD array {fid, ib | flags}, then the values */
+	if (ntags) {
+		size_t tagged = out->len, mask = large ? 0x7FFF : 0x1FFF;
+		for (size_t i = 0; i < 4 * ntags; i++)
+			ese_sbuf_putc(out, 0);
+		for (size_t i = 0; i < ntags; i++) {
+			size_t ib = out->len - tagged;
+			uint16_t ibflags;
+			if ((err = put_tagged(out, tags[i].c, tags[i].v, large, &ibflags, st)))
+				goto fail;
+			if (out->oom)
+				goto oom;
+			if (ib > mask || out->len - start > max) {
+				err = ese_fail(st, JET_errRecordTooBig, 0,
+				               "record encode: record reaches %zu bytes at column %u, more than %zu",
+				               out->len - start, tags[i].v->columnid, max);
+				goto fail;
+			}
+			uint8_t *ta = (uint8_t *)out->data + tagged + 4 * i;
+			put_le16(ta, (uint16_t)tags[i].c->id);
+			put_le16(ta + 2, (uint16_t)(ib | ibflags));
+		}
+	}
+	if (out->oom)
+		goto oom;
+	if (out->len - start > max) {
+		err = ese_fail(st, JET_errRecordTooBig, 0, "record encode: record of %zu bytes, more than %zu",
+		               out->len - start, max);
+		goto fail;
+	}
+	free(tags);
+	return 0;
+oom:
+	err = ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
+fail:
+	free(tags);
+	if (!out->oom && out->len > start) {
+		out->len = start;
+		out->data[start] = '\0';
+	}
+	return err;
 }

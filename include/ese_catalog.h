@@ -70,6 +70,7 @@ typedef struct ese_index {
 	uint32_t lcid;
 	char    *name;
 	char    *locale;          /* LocaleName in UTF-8, or NULL */
+	uint32_t cat_pgno;        /* catalog page holding its definition */
 	ese_index_seg *segs;
 	size_t   nsegs;
 } ese_index;
@@ -90,6 +91,8 @@ typedef struct ese_table {
 	uint32_t lv_pgno_fdp;
 	uint32_t lv_chunk_max;    /* 0: the page size's default */
 	uint32_t separate_lv;     /* intrinsic LV limit, 0 when not set */
+	uint32_t cat_pgno;        /* catalog page holding the table's record */
+	uint32_t lv_cat_pgno;     /* catalog page holding the long-value tree's record */
 	char   **callbacks;       /* callback names */
 	size_t   ncallbacks;
 } ese_table;

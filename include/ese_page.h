@@ -109,4 +109,43 @@ typedef struct ese_space_header {
 /* Decodes a root page's space header from tag 0 (16, 17 or 25 bytes). */
 int ese_page_space_header(const ese_page *pg, uint32_t pgno, ese_space_header *sh, ese_status *st);
 
+
+/* ---- writing pages ------------------------------------------------------
+ * A page is laid out as ESE lays out a freshly written page: tag 0's line
+ * first at ib 0, node lines after it in order, the tag array from the end,
+ * cbFree / ibMicFree / itagMicFree exact, node flags 0 (no version, not
+ * deleted).  The builder never lets lines and tags overlap: a node that
+ * does not fit is refused. */
+typedef struct ese_page_builder {
+	uint8_t *buf;
+	uint32_t size, hdr_len;
+	int      large;
+	uint32_t ntags;           /* tags written, tag 0 included */
+	uint32_t data_end;        /* next free byte of the data area (ibMicFree) */
+	uint32_t line_bytes;      /* sum of every tag's cb */
+} ese_page_builder;
+
+/* Starts a page in buf (size bytes, zeroed here) owned by objid with page
+ * flags (ESE_PF_*; NEW_RECORD_FMT and NEW_CHECKSUM are always added), and
+ * tag 0's line (the root's space header, or the key prefix; may be empty). */
+void ese_pb_init(ese_page_builder *pb, uint8_t *buf, uint32_t size, uint32_t objid, uint32_t flags,
+                 uint64_t dbtime, const uint8_t *tag0, size_t tag0_len);
+
+/* Bytes a node takes on a page (line and tag), given how many key bytes
+ * come from the page prefix (0, or > 2 to be worth compressing). */
+size_t ese_pb_node_cost(size_t klen, size_t prefix_used, size_t dlen);
+
+/* Free bytes left for lines and tags. */
+uint32_t ese_pb_room(const ese_page_builder *pb);
+
+/* Appends a node: the key's first prefix_used bytes are taken from tag 0
+ * (which the caller set to that prefix), the rest stored as the suffix.
+ * JET_errInvalidParameter if it does not fit or prefix_used exceeds tag 0. */
+int ese_pb_add_node(ese_page_builder *pb, const uint8_t *key, size_t klen, size_t prefix_used,
+                    const uint8_t *data, size_t dlen);
+
+/* Sets sibling links and the header counters; the checksum is the writer's
+ * (it depends on the page number). */
+void ese_pb_finish(ese_page_builder *pb, uint32_t prev, uint32_t next);
+
 #endif

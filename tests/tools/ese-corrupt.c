@@ -87,7 +87,6 @@ struct cx {
 	uint32_t ps, npages;
 	uint64_t fsize;
 	ese_catalog *cat;          /* loaded on first use */
-	uint32_t cat_root;         /* 4, or 24 when only the shadow could be read */
 	struct tree *trees;
 	size_t ntrees;
 	uint8_t *buf, *buf2;       /* two page buffers for the edits */
@@ -231,9 +230,7 @@ static int need_trees(struct cx *cx)
 		return fail(cx, "cannot read the catalog: %s", cx->cat_msg);
 	cx->cat_tried = 1;
 	ese_status st = { 0 }, st2 = { 0 };
-	cx->cat_root = PGNO_MSO;
 	if (ese_catalog_load(cx->db, PGNO_MSO, &cx->cat, &st)) {
-		cx->cat_root = PGNO_SHADOW;
 		if (ese_catalog_load(cx->db, PGNO_SHADOW, &cx->cat, &st2)) {
 			cx->cat = NULL;
 			snprintf(cx->cat_msg, sizeof(cx->cat_msg), "%s", st.msg);
@@ -288,6 +285,23 @@ static const char *page_desc(struct cx *cx, uint32_t pgno)
 	if (ese_db_get_page(cx->db, pgno, &b, NULL) || ese_page_parse(&pg, b, cx->ps, pgno, NULL))
 		return owner_desc(cx, 0);
 	return owner_desc(cx, pg.objid);
+}
+
+static const char *pages(uint32_t n) { return n == 1 ? "page" : "pages"; }
+
+/* "a page of objid N" as the page's header says, or "an uninitialized
+ * page" for one never written (or that cannot be decoded). */
+static const char *page_objid(struct cx *cx, uint32_t pgno)
+{
+	char *d = cx->desc[cx->ndesc++ % 4];
+	ese_page pg;
+	const uint8_t *b;
+	if (ese_db_get_page(cx->db, pgno, &b, NULL) || ese_page_parse(&pg, b, cx->ps, pgno, NULL) ||
+	    ese_checksum_verify_page(b, cx->ps, pgno, NULL) == ESE_PAGE_UNINIT)
+		snprintf(d, sizeof(cx->desc[0]), "an uninitialized page");
+	else
+		snprintf(d, sizeof(cx->desc[0]), "a page of objid %u", pg.objid);
+	return d;
 }
 
 /* ---- walking a tree ------------------------------------------------------- */
@@ -475,9 +489,10 @@ static int catrec_find(struct cx *cx, uint32_t root, struct catrec *cr)
 	int rc = walk_tree(cx, &tr, root, catrec_visit, cr);
 	if (rc == 1)
 		return 0;
-	return rc ? rc
-	          : fail(cx, "no catalog record (objidTable %u, type %u, id %u) under page %u", cr->objid_table, cr->type,
-	                 cr->id, root);
+	if (rc)
+		return rc;
+	return fail(cx, "no catalog record (objidTable %u, type %u, id %u) under page %u", cr->objid_table, cr->type,
+	            cr->id, root);
 }
 
 /* The catalog record naming the tree of objid: a table (type 1), a
@@ -728,12 +743,12 @@ static int k_sibling_link(struct cx *cx, int argc, char **argv)
 	}
 	if (to == old)
 		return fail(cx, "page %u already links to page %u", pgno, to);
-	const char *target = page_desc(cx, to);
+	const char *target = page_objid(cx, to);
 	put_le32(cx->buf + 20, to);
 	if ((rc = wr(cx, pgno, cx->buf, 1)))
 		return rc;
-	return done(cx, "sibling-link: page %u next %u changed to %u, a page of %.*s (%s)", pgno, old, to,
-	            (int)strcspn(target, ","), target, owner_desc(cx, objid));
+	return done(cx, "sibling-link: page %u next %u changed to %u, %s (%s)", pgno, old, to, target,
+	            owner_desc(cx, objid));
 }
 
 static int k_key_order(struct cx *cx, int argc, char **argv)
@@ -800,7 +815,7 @@ static int k_wrong_child(struct cx *cx, int argc, char **argv)
 	if (len < 4)
 		return fail(cx, "page %u node %u has no child page number", pgno, tag);
 	uint32_t old = get_le32(cx->buf + off);
-	const char *how = "given";
+	const char *how = "as given";
 	if (!to && pg.ntags > 2) {
 		/* a sibling subtree's page: the child of the next node, or of the previous */
 		unsigned other = tag + 1 < pg.ntags ? tag + 1 : tag - 1;
@@ -844,7 +859,8 @@ static int k_child_outside(struct cx *cx, int argc, char **argv)
 	put_le32(cx->buf + off, to);
 	if ((rc = wr(cx, pgno, cx->buf, 1)))
 		return rc;
-	return done(cx, "child-outside: page %u tag %u child %u changed to %u, past the end of the file (%u pages) (%s)",
+	return done(cx,
+	            "child-outside: page %u tag %u child %u changed to %u, past the end of the file (%u pages) (%s)",
 	            pgno, tag, old, to, cx->npages, page_desc(cx, pgno));
 }
 
@@ -933,7 +949,7 @@ static int k_owned_twice(struct cx *cx, int argc, char **argv)
 			uint32_t oe = sp.hdr.pgno_oe;
 			ese_space_free(&sp);
 			if ((rc = extnode_find(cx, tr, oe, &e)) == NOT_APPLY)
-				return fail(cx, "extent ending at page %u not found in the owned-extent tree at page %u", e.last, oe);
+				return fail(cx, "owned-extent tree at page %u: no extent ends at page %u", oe, e.last);
 			if (rc || (rc = rd(cx, e.pgno, cx->buf)))
 				return rc;
 			put_le32(cx->buf + e.off, e.count + 1);
@@ -941,14 +957,15 @@ static int k_owned_twice(struct cx *cx, int argc, char **argv)
 				return rc;
 			return done(cx,
 			            "owned-twice: page %u owned by objid %u and objid %u; owned-extent page %u tag %u "
-			            "extent %u-%u (%u pages) grown to %u-%u (%u pages) (%s)",
-			            x.first - 1, tr->objid, other->objid, e.pgno, e.tag, x.first, e.last, e.count, x.first - 1,
-			            e.last, e.count + 1, owner_desc(cx, tr->objid));
+			            "extent %u-%u (%u %s) grown to %u-%u (%u pages) (%s)",
+			            x.first - 1, tr->objid, other->objid, e.pgno, e.tag, x.first, e.last, e.count,
+			            pages(e.count), x.first - 1, e.last, e.count + 1, owner_desc(cx, tr->objid));
 		}
 		ese_space_free(&sp);
 	}
 	if (want)
-		return not_apply(cx, "object %u is not a multiple-extent table with an extent right after another table's",
+		return not_apply(cx,
+		                 "object %u is not a multiple-extent table with an extent right after another table's",
 		                 want);
 	return not_apply(cx, "no multiple-extent table has an extent right after another table's");
 }
@@ -979,8 +996,9 @@ static int k_leaked(struct cx *cx, int argc, char **argv)
 				return rc;
 			return done(cx,
 			            "leaked: page %u neither used nor available; available-extent page %u tag %u "
-			            "extent %u-%u (%u pages) shrunk to %u pages (%s)",
-			            first, e.pgno, e.tag, first, e.last, e.count, e.count - 1, owner_desc(cx, tr->objid));
+			            "extent %u-%u (%u %s) shrunk to %u %s (%s)",
+			            first, e.pgno, e.tag, first, e.last, e.count, pages(e.count), e.count - 1,
+			            pages(e.count - 1), owner_desc(cx, tr->objid));
 		}
 		/* single extent: clear the lowest set bit of rgbitAvail (bit k = page root+1+k) */
 		uint32_t cpg = h.cpg_primary, bits = h.avail_bitmap, k;
@@ -1064,8 +1082,8 @@ static int k_catalog_root(struct cx *cx, int argc, char **argv)
 	put_le32(cx->buf + cr.off + CAT_OFF_PGNOFDP, to);
 	if ((rc = wr(cx, cr.pgno, cx->buf, 1)))
 		return rc;
-	return done(cx, "catalog-root: page %u tag %u %s %s object %u pgnoFDP %u changed to %u, the root of %s (%s)",
-	            cr.pgno, cr.tag, type_name(cr.type), name, objid, old, to, page_desc(cx, to),
+	return done(cx, "catalog-root: page %u tag %u %s %s object %u pgnoFDP %u changed to %u, %s (%s)",
+	            cr.pgno, cr.tag, type_name(cr.type), name, objid, old, to, page_objid(cx, to),
 	            owner_desc(cx, OBJID_MSO));
 }
 
@@ -1088,7 +1106,9 @@ static int k_catalog_shadow(struct cx *cx, int argc, char **argv)
 	uint32_t now = get_le32(cx->buf + at);
 	if ((rc = wr(cx, cr.pgno, cx->buf, 1)))
 		return rc;
-	return done(cx, "catalog-shadow: page %u tag %u byte %zu %s %s object %u SpaceUsage %u changed to %u (catalog keeps %u) (%s)",
+	return done(cx,
+	            "catalog-shadow: page %u tag %u byte %zu %s %s object %u SpaceUsage %u changed to %u "
+	            "(catalog keeps %u) (%s)",
 	            cr.pgno, cr.tag, at, type_name(cr.type), name, objid, old, now, old, owner_desc(cx, OBJID_SHADOW));
 }
 
@@ -1111,8 +1131,8 @@ static int longest_visit(struct walk *w, uint32_t pgno, const ese_page *pg)
 		ese_record r;
 		ese_colval v;
 		if (ese_page_node(pg, pgno, i, &n, NULL) || (n.flags & ESE_NODE_DELETED) ||
-		    ese_record_parse(&r, n.data, n.data_len, pg->large, NULL) || ese_record_get(&r, L->t, L->c, &v, NULL) ||
-		    !v.present)
+		    ese_record_parse(&r, n.data, n.data_len, pg->large, NULL) ||
+		    ese_record_get(&r, L->t, L->c, &v, NULL) || !v.present)
 			continue;
 		size_t m = 0, cnt = ese_colval_count(&v);
 		for (size_t k = 0; k < cnt; k++) {
@@ -1187,10 +1207,10 @@ static int k_column_too_long(struct cx *cx, int argc, char **argv)
 		snprintf(where, sizeof(where), " and shadow page %u tag %u", crs.pgno, crs.tag);
 	}
 	return done(cx,
-	            "column-too-long: page %u tag %u column %u %s length %zu, maximum %u changed to %u in catalog page %u "
-	            "tag %u%s; %zu record%s too long (%s)",
-	            L.pgno, L.tag, L.c->id, L.c->name ? L.c->name : "?", L.len, old, max, cr.pgno, cr.tag, where, L.count,
-	            L.count == 1 ? "" : "s", owner_desc(cx, L.t->objid));
+	            "column-too-long: page %u tag %u column %u %s length %zu, maximum %u changed to %u "
+	            "in catalog page %u tag %u%s; %zu record%s too long (%s)",
+	            L.pgno, L.tag, L.c->id, L.c->name ? L.c->name : "?", L.len, old, max, cr.pgno, cr.tag, where,
+	            L.count, L.count == 1 ? "" : "s", owner_desc(cx, L.t->objid));
 }
 
 /* ---- kinds with checksums recomputed: long values ---------------------------------- */
@@ -1219,8 +1239,8 @@ static int lvroot_visit(struct walk *w, uint32_t pgno, const ese_page *pg)
 	for (unsigned i = 1; i < pg->ntags; i++) {
 		ese_node n;
 		ese_tag t;
-		if (ese_page_node(pg, pgno, i, &n, NULL) || (n.flags & ESE_NODE_DELETED) || ese_node_keycmp(&n, want, 4) ||
-		    ese_page_tag(pg, pgno, i, &t, NULL))
+		if (ese_page_node(pg, pgno, i, &n, NULL) || (n.flags & ESE_NODE_DELETED) ||
+		    ese_node_keycmp(&n, want, 4) || ese_page_tag(pg, pgno, i, &t, NULL))
 			continue;
 		L->root.pgno = pgno;
 		L->root.tag = i;
@@ -1302,10 +1322,10 @@ static int k_lv_missing(struct cx *cx, int argc, char **argv)
 	if ((rc = wr(cx, L.root.pgno, cx->buf, 1)))
 		return rc;
 	return done(cx,
-	            "lv-missing: page %u tag %u LVROOT of lid %u (%u bytes) removed; record on page %u tag %u column %u "
-	            "references it (%s)",
-	            L.root.pgno, L.root.tag, L.lid, L.root_cb, L.rec_pgno, L.rec_tag, L.columnid,
-	            owner_desc(cx, L.lvtree->objid));
+	            "lv-missing: page %u tag %u column %u references lid %u whose LVROOT was removed: "
+	            "long-value page %u tag %u (%u bytes) of objid %u (%s)",
+	            L.rec_pgno, L.rec_tag, L.columnid, L.lid, L.root.pgno, L.root.tag, L.root_cb, L.lvtree->objid,
+	            owner_desc(cx, L.t->objid));
 }
 
 /* ---- the table of kinds -------------------------------------------------------- */
@@ -1455,7 +1475,8 @@ int main(int argc, char **argv)
 		return ERR;
 	}
 	if (!stat(dst, &b) && a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
-		fprintf(stderr, "ese-corrupt: '%s' and '%s' are the same file; the source is never touched\n", src, dst);
+		fprintf(stderr, "ese-corrupt: '%s' and '%s' are the same file; the source is never touched\n", src,
+		        dst);
 		return ERR;
 	}
 	if (copy_file(src, dst)) {

@@ -21,8 +21,9 @@
  * the same one for the same bytes).  what (capacity whatlen, may be NULL)
  * receives one line without a newline: on success "KIND: page P ...
  * (objid O, table T)", otherwise the reason it did nothing.  The file is
- * only written after its target is found: on a non-zero return it is
- * unchanged. */
+ * written only once the target is found, so after ESE_CORRUPT_NOT_APPLY
+ * or a usage error it is unchanged.  No global state: safe to call again
+ * on the same or another file. */
 int ese_corrupt_apply(const char *kind, const char *path, int argc, char **argv, char *what, size_t whatlen);
 
 #endif

@@ -10,4 +10,5 @@ Suite *suite_page(void);
 Suite *suite_record(void);
 Suite *suite_reader(void);
 Suite *suite_export_format(void);
+Suite *suite_writer(void);
 #endif

@@ -1,0 +1,286 @@
+/*
+ * test_writer.c - the write side: page builder, external sorter, bulk
+ * builder and the writer's file handling.  Trees written here are read back
+ * with the reader (cursor, page parser, checksum verifier), so every test
+ * checks the writer against the reader, not against itself.
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "suites.h"
+#include "bytes.h"
+#include "ese_bulk.h"
+#include "ese_checksum.h"
+#include "ese_cursor.h"
+#include "ese_db.h"
+#include "ese_page.h"
+#include "ese_sort.h"
+#include "ese_writer.h"
+
+static char tmpdir[] = "/tmp/ese-writer-XXXXXX";
+
+static void setup(void) { ck_assert_ptr_nonnull(mkdtemp(tmpdir)); }
+static void teardown(void)
+{
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+	ck_assert_int_eq(system(cmd), 0);
+	strcpy(tmpdir, "/tmp/ese-writer-XXXXXX");
+}
+
+START_TEST(test_page_builder_roundtrip)
+{
+	static const uint32_t sizes[] = { 2048, 4096, 8192, 16384, 32768 };
+	for (size_t s = 0; s < 5; s++) {
+		uint32_t ps = sizes[s];
+		uint8_t *buf = malloc(ps);
+		ese_page_builder pb;
+		const uint8_t prefix[] = "PREFIX-";
+		ese_pb_init(&pb, buf, ps, 42, ESE_PF_LEAF | ESE_PF_INDEX, 77, prefix, 7);
+		int n = 0;
+		for (;; n++) {
+			uint8_t key[32], data[8];
+			snprintf((char *)key, sizeof(key), "PREFIX-%05d", n);
+			put_le32(data, (uint32_t)n);
+			size_t use = n % 2 ? 7 : 0;          /* mix compressed and plain nodes */
+			if (ese_pb_node_cost(12, use, 4) > ese_pb_room(&pb))
+				break;
+			ck_assert_int_eq(ese_pb_add_node(&pb, key, 12, use, data, 4), 0);
+		}
+		ck_assert_int_gt(n, 10);
+		/* a node that does not fit is refused, not half-written */
+		ck_assert_int_ne(ese_pb_add_node(&pb, (const uint8_t *)"PREFIX-99999", 12, 0, (const uint8_t *)"abcd", 4), 0);
+		/* a prefix of 1 or 2 bytes, or longer than tag 0, is refused */
+		ck_assert_int_ne(ese_pb_add_node(&pb, (const uint8_t *)"PR", 2, 2, NULL, 0), 0);
+		ese_pb_finish(&pb, 5, 9);
+		ese_checksum_set_page(buf, ps, 123);
+		ck_assert_int_eq(ese_checksum_verify_page(buf, ps, 123, NULL), ESE_PAGE_OK);
+		ese_page pg;
+		ck_assert_int_eq(ese_page_parse(&pg, buf, ps, 123, NULL), 0);
+		ck_assert_uint_eq(pg.ntags, (unsigned)n + 1);
+		ck_assert_uint_eq(pg.objid, 42);
+		ck_assert_uint_eq(pg.prev, 5);
+		ck_assert_uint_eq(pg.next, 9);
+		ck_assert_uint_eq(pg.dbtime, 77);
+		ck_assert(pg.flags & ESE_PF_NEW_CHECKSUM);
+		uint64_t sum = 0;
+		for (unsigned i = 0; i < pg.ntags; i++) {
+			ese_tag t;
+			ck_assert_int_eq(ese_page_tag(&pg, 123, i, &t, NULL), 0);
+			sum += t.len;
+		}
+		ck_assert_uint_eq(pg.cb_free, ps - pg.hdr_len - sum - 4 * pg.ntags);
+		for (int i = 0; i < n; i++) {
+			ese_node node;
+			uint8_t key[64], want[32];
+			ck_assert_int_eq(ese_page_node(&pg, 123, (unsigned)i + 1, &node, NULL), 0);
+			ck_assert_uint_eq(ese_node_key(&node, key, sizeof(key)), 12);
+			snprintf((char *)want, sizeof(want), "PREFIX-%05d", i);
+			ck_assert_mem_eq(key, want, 12);
+			ck_assert_uint_eq(node.prefix_len, i % 2 ? 7u : 0u);
+			ck_assert_uint_eq(get_le32(node.data), (uint32_t)i);
+		}
+		free(buf);
+	}
+}
+END_TEST
+
+START_TEST(test_sorter_spills_and_merges)
+{
+	for (int mem = 0; mem < 2; mem++) {
+		ese_sorter *s;
+		ck_assert_int_eq(ese_sorter_open(mem ? (64u << 20) : (1u << 20), tmpdir, &s, NULL), 0);
+		const uint32_t n = 120000;
+		uint8_t key[16], data[4];
+		for (uint32_t i = 0; i < n; i++) {
+			uint32_t v = (uint32_t)(((uint64_t)i * 2654435761u) % n);          /* a permutation of 0..n-1 */
+			put_be32(key, v / 3);                       /* duplicate keys: order by data */
+			memset(key + 4, 'k', 8);
+			put_be32(data, v);
+			ck_assert_int_eq(ese_sorter_add(s, key, 12, data, 4, NULL), 0);
+		}
+		ck_assert_int_eq(ese_sorter_finish(s, NULL), 0);
+		if (mem)
+			ck_assert_uint_eq(ese_sorter_runs(s), 0);
+		else
+			ck_assert_uint_gt(ese_sorter_runs(s), 1);
+		const uint8_t *k, *d;
+		size_t kl, dl;
+		uint32_t i = 0;
+		int err;
+		while ((err = ese_sorter_next(s, &k, &kl, &d, &dl, NULL)) == 0) {
+			ck_assert_uint_eq(kl, 12);
+			ck_assert_uint_eq(get_be32(k), i / 3);
+			ck_assert_uint_eq(get_be32(d), i);
+			i++;
+		}
+		ck_assert_int_eq(err, JET_errRecordNotFound);
+		ck_assert_uint_eq(i, n);
+		ese_sorter_close(s);
+	}
+}
+END_TEST
+
+/* Builds a tree of n entries at page size ps and reads it back. */
+static void build_and_read(uint32_t ps, uint32_t n, int unique)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/t%u-%u-%d.edb", tmpdir, ps, n, unique);
+	ese_writer *w;
+	ese_status st = { 0 };
+	ck_assert_int_eq(ese_writer_create(path, ps, 0, 7, &w, &st), 0);
+	ese_wobj *o = ese_writer_object(w, ese_writer_root(w), 9, 0, 4, unique ? 0 : ESE_PF_INDEX | ESE_PF_NON_UNIQUE, &st);
+	ck_assert_ptr_nonnull(o);
+	uint32_t fdp = ese_wobj_fdp(o);
+	ese_bulk *b;
+	ck_assert_int_eq(ese_bulk_open(w, o, unique, 85, &b, &st), 0);
+	uint8_t key[40], data[80];
+	for (uint32_t i = 0; i < n; i++) {
+		put_be32(key, unique ? i : i / 4);
+		memcpy(key + 4, "shared-key-suffix-0123456789", 28);
+		put_be32(data, i);
+		memset(data + 4, (int)(i & 0xff), 60);
+		ck_assert_msg(ese_bulk_add(b, key, 32, data, 64, &st) == 0, "%s", st.msg);
+	}
+	/* out of order (or, for one entry, a duplicate) is refused */
+	if (n) {
+		put_be32(key, 0);
+		put_be32(data, 0);
+		ck_assert_int_eq(ese_bulk_add(b, key, 32, data, 64, NULL), JET_errInvalidParameter);
+	}
+	ck_assert_int_eq(ese_bulk_finish(b, &st), 0);
+	ck_assert_msg(ese_writer_commit(w, &st) == 0, "%s", st.msg);
+
+	ese_db *db;
+	ck_assert_msg(ese_db_open(path, 0, &db, &st) == 0, "%s", st.msg);
+	ck_assert_uint_eq(ese_db_page_size(db), ps);
+	ese_cursor *c;
+	ck_assert_int_eq(ese_cursor_open(db, fdp, 9, &c, &st), 0);
+	uint32_t i = 0, prev_leaf = 0;
+	int err;
+	for (err = ese_cursor_first(c, &st); err == 0; err = ese_cursor_next(c, &st), i++) {
+		size_t kl, dl;
+		const uint8_t *k = ese_cursor_key(c, &kl), *d = ese_cursor_data(c, &dl);
+		ck_assert_uint_eq(kl, 32);
+		ck_assert_uint_eq(get_be32(k), unique ? i : i / 4);
+		ck_assert_uint_eq(dl, 64);
+		ck_assert_uint_eq(get_be32(d), i);
+		prev_leaf = ese_cursor_pgno(c);
+	}
+	ck_assert_msg(err == JET_errRecordNotFound, "%s", st.msg);
+	ck_assert_uint_eq(i, n);
+	if (n)
+		ck_assert_uint_gt(prev_leaf, 0);
+	/* every page of the file checksums clean or is unused */
+	uint8_t *page = malloc(ps);
+	for (uint32_t p = 1; p <= ese_db_page_count(db); p++) {
+		int e = ese_db_read_page(db, p, page, NULL);
+		ck_assert(e == 0 || e == JET_errPageNotInitialized);
+	}
+	free(page);
+	if (unique && n) {
+		put_be32(key, n / 2);
+		memcpy(key + 4, "shared-key-suffix-0123456789", 28);
+		ck_assert_int_eq(ese_cursor_seek(c, key, 32, NULL), 0);
+		size_t dl;
+		ck_assert_uint_eq(get_be32(ese_cursor_data(c, &dl)), n / 2);
+	}
+	ese_cursor_close(c);
+	ese_db_close(db);
+}
+
+START_TEST(test_bulk_all_page_sizes)
+{
+	static const uint32_t sizes[] = { 2048, 4096, 8192, 16384, 32768 };
+	build_and_read(sizes[_i], 0, 1);
+	build_and_read(sizes[_i], 1, 1);
+	build_and_read(sizes[_i], 50000, 1);
+	build_and_read(sizes[_i], 20000, 0);
+}
+END_TEST
+
+START_TEST(test_writer_refuses_and_cleans_up)
+{
+	char path[256], tmp[300];
+	snprintf(path, sizeof(path), "%s/exists.edb", tmpdir);
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("keep me", f);
+	fclose(f);
+	ese_writer *w;
+	ese_status st = { 0 };
+	ck_assert_int_eq(ese_writer_create(path, 4096, 0, 1, &w, &st), JET_errInvalidPath);
+	ck_assert_ptr_nonnull(strstr(st.msg, "already exists"));
+	ck_assert_int_eq(ese_writer_create(path, 3000, ESE_CREATE_REPLACE, 1, &w, NULL), JET_errInvalidParameter);
+	/* replace: the old file stays until commit; abort leaves it and no temp */
+	ck_assert_int_eq(ese_writer_create(path, 4096, ESE_CREATE_REPLACE, 1, &w, NULL), 0);
+	snprintf(tmp, sizeof(tmp), "%s", ese_writer_temp_path(w));
+	struct stat sb;
+	ck_assert_int_eq(stat(tmp, &sb), 0);
+	ck_assert_uint_eq(sb.st_mode & 0777, 0600);
+	ese_writer_abort(w);
+	ck_assert_int_ne(stat(tmp, &sb), 0);
+	ck_assert_int_eq(stat(path, &sb), 0);
+	ck_assert_int_eq(sb.st_size, 7);
+	/* commit replaces it with a valid database */
+	ck_assert_int_eq(ese_writer_create(path, 8192, ESE_CREATE_REPLACE, 1, &w, NULL), 0);
+	ck_assert_int_eq(ese_writer_commit(w, &st), 0);
+	ese_db *db;
+	ck_assert_int_eq(ese_db_open(path, 0, &db, &st), 0);
+	ck_assert_uint_eq(ese_db_header(db)->state, ESE_DBSTATE_CLEAN);
+	ck_assert(ese_db_header_state(db)->identical);
+	ese_db_close(db);
+	/* a directory that cannot be written: clear error, nothing left */
+	if (geteuid() != 0) {
+		char ro[200];
+		snprintf(ro, sizeof(ro), "%s/ro", tmpdir);
+		mkdir(ro, 0500);
+		snprintf(path, sizeof(path), "%s/x.edb", ro);
+		ck_assert_int_eq(ese_writer_create(path, 4096, 0, 1, &w, &st), JET_errFileAccessDenied);
+	}
+}
+END_TEST
+
+START_TEST(test_writer_deterministic)
+{
+	char a[256], b[256];
+	for (int k = 0; k < 2; k++) {
+		snprintf(k ? b : a, 256, "%s/det%d.edb", tmpdir, k);
+		ese_writer *w;
+		ck_assert_int_eq(ese_writer_create(k ? b : a, 4096, 0, 99, &w, NULL), 0);
+		ese_wobj *o = ese_writer_object(w, ese_writer_root(w), 8, 0, 3, 0, NULL);
+		ese_bulk *bk;
+		ck_assert_int_eq(ese_bulk_open(w, o, 1, 90, &bk, NULL), 0);
+		for (uint32_t i = 0; i < 5000; i++) {
+			uint8_t key[4];
+			put_be32(key, i);
+			ck_assert_int_eq(ese_bulk_add(bk, key, 4, key, 4, NULL), 0);
+		}
+		ck_assert_int_eq(ese_bulk_finish(bk, NULL), 0);
+		ck_assert_int_eq(ese_writer_commit(w, NULL), 0);
+	}
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "cmp -s %s %s", a, b);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+Suite *suite_writer(void)
+{
+	Suite *s = suite_create("writer");
+	TCase *tc = tcase_create("write");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_page_builder_roundtrip);
+	tcase_add_test(tc, test_sorter_spills_and_merges);
+	tcase_add_loop_test(tc, test_bulk_all_page_sizes, 0, 5);
+	tcase_add_test(tc, test_writer_refuses_and_cleans_up);
+	tcase_add_test(tc, test_writer_deterministic);
+	suite_add_tcase(s, tc);
+	return s;
+}
