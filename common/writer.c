@@ -241,8 +241,9 @@ static int take_run(ese_wobj *o, uint32_t n, struct ext *out, ese_status *st)
 		e.count = n;
 		w->next += n;
 	} else {
-		uint32_t g = next_grow(o), want = n > g ? n : g;
-		if (take_run(o->parent, want, &e, st))
+		/* exactly what the child asked for: a parent grows only for its
+		 * own pages (ese_wobj_alloc_page), so nothing is stranded here */
+		if (take_run(o->parent, n, &e, st))
 			return st ? st->err : JET_errDiskFull;
 	}
 	if (push_ext(&o->owned, &o->nowned, &o->cap_owned, e))

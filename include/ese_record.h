@@ -106,6 +106,10 @@ int ese_colval_instance(const ese_colval *v, size_t i, const uint8_t **p, size_t
  *     bits, when given, choose the form.
  *  7. A separated long value is its LID, 4 bytes LE (8 for LID64), header
  *     0x05; an intrinsic one header 0x01 (0x03 compressed).
+ *  8. Defaults of fixed and variable columns are stored in every record
+ *     (ESE starts an insert from the table's default record); defaults of
+ *     tagged columns are not, so a writer passes them as ordinary values
+ *     for fixed/variable columns only.
  */
 
 /* JET errors the encoder adds to ese_error.h's list (values from jethdr.w). */
@@ -160,8 +164,9 @@ typedef struct ese_value {
 size_t ese_record_max_size(const ese_table *t, uint32_t page_size);
 
 /* Encodes the record holding vals (any order, each column at most once)
- * for table t on pages of page_size bytes (2048..8192: small-page format,
- * 16384/32768: large) and appends it to out.  Fixed columns sit at their
+ * for table t (columns sorted by id, as ese_catalog_load gives them) on
+ * pages of page_size bytes (2048..8192: small-page format, 16384/32768:
+ * large) and appends it to out.  flags: ESE_ENCODE_*.  Fixed columns sit at their
  * catalog RecordOffset, or at the running sum of the lower fixed columns'
  * sizes when the table's offsets are not usable (the catalog's own
  * MSysObjects rows all say 4).  Returns 0, or
@@ -178,7 +183,7 @@ size_t ese_record_max_size(const ese_table *t, uint32_t page_size);
  *                             instances
  *   JET_errRecordTooBig       the record exceeds ese_record_max_size
  *   JET_errOutOfMemory        out could not grow
- * On error out is left as it was. */
+ * On error out is left as it was (bar a sticky out->oom). */
 int ese_record_encode(ese_sbuf *out, const ese_table *t, const ese_value *vals, size_t nvals,
                       uint32_t page_size, unsigned flags, ese_status *st);
 
