@@ -49,6 +49,7 @@ struct ese_bulk {
 	struct level lv[MAX_LEVELS];
 	int nlevels;
 	uint8_t *page;
+	int lvtree;                   /* a long-value tree: keep a value's root with its chunks */
 	uint8_t *last;                /* last bookmark added */
 	size_t last_len;
 	int have_last;
@@ -65,6 +66,7 @@ int ese_bulk_open(ese_writer *w, ese_wobj *obj, int unique, unsigned fill, ese_b
 	b->obj = obj;
 	b->unique = unique;
 	b->fill = fill < 20 ? 20 : fill > 100 ? 100 : fill;
+	b->lvtree = (ese_wobj_type_flags(obj) & ESE_PF_LONG_VALUE) != 0;
 	b->ps = ese_writer_page_size(w);
 	uint32_t hdr = ese_page_is_large(b->ps) ? ESE_PAGE_HDR_LARGE : ESE_PAGE_HDR_SMALL;
 	b->room = b->ps - hdr - 4 - 16;   /* tag 0's tag, and room for a space header */
@@ -226,18 +228,61 @@ static int flush_level(ese_bulk *b, int level, const uint8_t *next_bm, size_t ne
 	struct level *L = &b->lv[level];
 	if (level + 1 >= MAX_LEVELS)
 		return ese_fail(st, JET_errInvalidParameter, 0, "tree would be deeper than %d levels", MAX_LEVELS);
+	/* Long-value trees: when the entry that did not fit continues the value
+	 * whose root (a 4-byte key) is on this page, the page ends before that
+	 * root instead, so a value's root and first chunks share a page and the
+	 * separator falls on a value boundary, as ESE lays them out (readers
+	 * such as libesedb find a value's root only then). */
+	uint8_t *tail = NULL;
+	size_t tail_used = 0, tail_n = 0;
+	if (level == 0 && b->lvtree && L->n > 1 && next_len >= 4) {
+		const uint8_t *p = L->ents, *key, *data;
+		size_t klen, dlen, m = 0, off_m = 0;
+		for (size_t i = 0; i < L->n; i++) {
+			const uint8_t *q = ent_next(p, &key, &klen, &data, &dlen);
+			if (klen == 4) {
+				off_m = (size_t)(p - L->ents);
+				if (memcmp(key, next_bm, 4) != 0)
+					m = (size_t)-1;        /* a different value: only the last root counts */
+				else
+					m = i;
+			}
+			p = q;
+		}
+		if (m != (size_t)-1 && m > 0 && off_m > 0) {
+			const uint8_t *first = L->ents + off_m;
+			size_t fk = get_le16(first);
+			if (fk == 4 && memcmp(first + 4, next_bm, 4) == 0) {
+				tail_used = L->used - off_m;
+				tail_n = L->n - m;
+				if (!(tail = malloc(tail_used)))
+					return ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
+				memcpy(tail, first, tail_used);
+				L->used = off_m;
+				L->n = m;
+				L->cost = 0;
+				p = L->ents;
+				for (size_t i = 0; i < L->n; i++) {
+					p = ent_next(p, &key, &klen, &data, &dlen);
+					L->cost += ese_pb_node_cost(klen, 0, dlen);
+				}
+				next_bm = tail + 4;       /* the separator is that root's key */
+				next_len = 4;
+			}
+		}
+	}
 	if (!L->pgno && !(L->pgno = ese_wobj_alloc_page(b->obj, st)))
 		return st ? st->err : JET_errDiskFull;
 	uint32_t next = 0;
 	if (level == 0 && !(next = ese_wobj_alloc_page(b->obj, st)))
 		return st ? st->err : JET_errDiskFull;
 	int err = write_staged(b, level, L->pgno, 0, L->prev, next, st);
-	if (err)
-		return err;
+	uint8_t *sep = err ? NULL : malloc(2 * ESE_KEY_MAX + 8);
+	if (err || !sep) {
+		free(tail);
+		return err ? err : ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
+	}
 	/* the separator for the page just written */
-	uint8_t *sep = malloc(2 * ESE_KEY_MAX + 8);
-	if (!sep)
-		return ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
 	size_t seplen;
 	if (level == 0) {
 		size_t ll = last_bookmark(b, L, 0, sep);
@@ -256,10 +301,22 @@ static int flush_level(ese_bulk *b, int level, const uint8_t *next_bm, size_t ne
 	L->used = 0;
 	L->n = 0;
 	L->cost = 0;
+	for (const uint8_t *p = tail; p && p < tail + tail_used;) {
+		const uint8_t *key, *data;
+		size_t klen, dlen;
+		p = ent_next(p, &key, &klen, &data, &dlen);
+		if (stage(L, key, klen, data, dlen)) {
+			free(tail);
+			free(sep);
+			return ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
+		}
+	}
+	(void)tail_n;
 	if (level + 1 >= b->nlevels)
 		b->nlevels = level + 2;
 	err = push(b, level + 1, sep, seplen, child, 4, sep, seplen, st);
 	free(sep);
+	free(tail);
 	return err;
 }
 

@@ -282,15 +282,26 @@ static int add_record(ese_catalog *cat, const ese_record *r, uint32_t pgno, ese_
 	}
 }
 
-/* Fixed columns without a stored RecordOffset get one by summing sizes. */
+/* Fixed columns sit at their stored RecordOffset when those offsets are
+ * usable: each at or past the end of the one before.  ESE's own catalog
+ * rows for MSysObjects all say 4; then (or when none is stored) every fixed
+ * column is placed at the running sum of the sizes before it. */
 static void finish_table(ese_table *t)
 {
-	uint32_t off = 4;
-	for (size_t i = 0; i < t->ncolumns; i++) {
+	int usable = 1;
+	uint32_t end = 4;
+	for (size_t i = 0; i < t->ncolumns && t->columns[i].id <= 127; i++) {
 		ese_column *c = &t->columns[i];
-		if (c->id > 127)
+		if (!c->record_offset || c->record_offset < end) {
+			usable = 0;
 			break;
-		if (!c->record_offset)
+		}
+		end = c->record_offset + (uint32_t)fixed_size(c->coltyp, c->size);
+	}
+	uint32_t off = 4;
+	for (size_t i = 0; i < t->ncolumns && t->columns[i].id <= 127; i++) {
+		ese_column *c = &t->columns[i];
+		if (!usable)
 			c->record_offset = off;
 		off = c->record_offset + (uint32_t)fixed_size(c->coltyp, c->size);
 	}

@@ -112,7 +112,7 @@ int ese_db_open(const char *path, unsigned flags, ese_db **out, ese_status *st)
 		err = open_errno(st, path, errno);
 		goto fail;
 	}
-	if (flock(db->fd, ((flags & ESE_OPEN_RDWR) ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0) {
+	if (flock(db->fd, ((flags & (ESE_OPEN_RDWR | ESE_OPEN_EXCLUSIVE)) ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0) {
 		err = ese_fail(st, JET_errFileAccessDenied, 0,
 		               "%s: database is in use by another process (locked)", path);
 		goto fail;

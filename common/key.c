@@ -36,7 +36,16 @@ void ese_key_spec_init(ese_key_spec *spec)
 	memset(spec, 0, sizeof(*spec));
 	spec->keymost = ESE_KEY_MOST_DEFAULT;
 	spec->lcmap_flags = ESE_LCMAP_DEFAULT;
-	spec->locale = "en-US";
+	strcpy(spec->locale, "en-US");
+}
+
+static void set_locale(ese_key_spec *spec, const char *locale)
+{
+	spec->locale[0] = '\0';
+	if (locale && strlen(locale) < sizeof(spec->locale))
+		strcpy(spec->locale, locale);
+	else if (locale)
+		strcpy(spec->locale, "?");     /* too long: no locale this codec knows */
 }
 
 void ese_key_spec_from_index(ese_key_spec *spec, const ese_index *ix)
@@ -45,8 +54,98 @@ void ese_key_spec_from_index(ese_key_spec *spec, const ese_index *ix)
 	spec->keymost = ix->keymost ? ix->keymost : ESE_KEY_MOST_DEFAULT;
 	spec->idx_flags = ix->flags;
 	spec->lcmap_flags = ix->lcmap_flags ? ix->lcmap_flags : ESE_LCMAP_DEFAULT;
-	spec->locale = ix->locale;
+	set_locale(spec, ix->locale);
 	spec->lcid = ix->lcid;
+}
+
+/* MSysObjects columns read below (ESE _cat.cxx; fixed offsets as ESE packs
+ * the catalog's hard-coded schema). */
+static const ese_column mso_type = { .id = 2, .coltyp = JET_coltypShort, .size = 2, .record_offset = 8 };
+static const ese_column mso_flags = { .id = 6, .coltyp = JET_coltypLong, .size = 4, .record_offset = 22 };
+static const ese_column mso_locale = { .id = 7, .coltyp = JET_coltypLong, .size = 4, .record_offset = 26 };
+static const ese_column mso_lcmap = { .id = 10, .coltyp = JET_coltypLong, .size = 4, .record_offset = 33 };
+static const ese_column mso_keymost = { .id = 11, .coltyp = JET_coltypUnsignedShort, .size = 2, .record_offset = 37 };
+
+static int mso_value(const ese_record *r, uint32_t id, const ese_column *fixed, ese_colval *v, ese_status *st)
+{
+	static const ese_table mso = { .objid = 2 };
+	ese_column c = { .id = id, .coltyp = JET_coltypBinary };
+	return ese_record_get(r, &mso, fixed ? fixed : &c, v, st);
+}
+
+int ese_key_spec_from_catalog(ese_key_spec *spec, const ese_record *r, ese_status *st)
+{
+	ese_colval v;
+	int err;
+	ese_key_spec_init(spec);
+	if ((err = mso_value(r, 2, &mso_type, &v, st)))
+		return err;
+	if (!v.present || get_le16(v.data) != ESE_SYSOBJ_INDEX)
+		return ese_fail(st, JET_errInvalidParameter, 0, "catalog record is not an index");
+	if ((err = mso_value(r, 6, &mso_flags, &v, st)))
+		return err;
+	spec->idx_flags = v.present ? get_le32(v.data) : 0;
+	if ((err = mso_value(r, 7, &mso_locale, &v, st)))
+		return err;
+	spec->lcid = v.present ? get_le32(v.data) : 0;
+	if ((err = mso_value(r, 10, &mso_lcmap, &v, st)))
+		return err;
+	if (v.present)
+		spec->lcmap_flags = get_le32(v.data);
+	if ((err = mso_value(r, 11, &mso_keymost, &v, st)))
+		return err;
+	if (v.present)
+		spec->keymost = get_le16(v.data);
+	if ((err = mso_value(r, 133, NULL, &v, st)))        /* VarSegMac */
+		return err;
+	if (v.present) {
+		if (v.len != 2)
+			return ese_fail(st, JET_errCatalogCorrupted, 0, "VarSegMac of %zu bytes", v.len);
+		spec->var_seg_mac = get_le16(v.data);
+	}
+	if ((err = mso_value(r, 134, NULL, &v, st)))        /* ConditionalColumns */
+		return err;
+	if (v.present) {
+		if (!(spec->idx_flags & 0x10000u) || v.len % 4 || v.len / 4 > ESE_KEY_SEGS_MOST)
+			return ese_fail(st, JET_errCatalogCorrupted, 0, "ConditionalColumns of %zu bytes", v.len);
+		spec->ncond = v.len / 4;
+		for (size_t i = 0; i < spec->ncond; i++) {
+			spec->cond[i].flags = v.data[4 * i];
+			spec->cond[i].columnid = get_le16(v.data + 4 * i + 2);
+		}
+	}
+	if ((err = mso_value(r, 135, NULL, &v, st)))        /* TupleLimits */
+		return err;
+	spec->tuples = v.present;
+	if ((err = mso_value(r, 136, NULL, &v, st)))        /* Version */
+		return err;
+	if (v.present) {
+		if (v.len != 8)
+			return ese_fail(st, JET_errCatalogCorrupted, 0, "sort Version of %zu bytes", v.len);
+		spec->sort_version = get_le64(v.data);
+	}
+	if ((err = mso_value(r, 137, NULL, &v, st)))        /* SortID */
+		return err;
+	if (v.present) {
+		if (v.len != 16)
+			return ese_fail(st, JET_errCatalogCorrupted, 0, "SortID of %zu bytes", v.len);
+		memcpy(spec->sort_id, v.data, 16);
+		spec->has_sort_id = 1;
+	}
+	if ((err = mso_value(r, 261, NULL, &v, st)))        /* LocaleName, UTF-16LE */
+		return err;
+	spec->locale[0] = '\0';
+	if (v.present) {
+		size_t k = 0;
+		for (size_t i = 0; i + 1 < v.len && k + 1 < sizeof(spec->locale); i += 2) {
+			uint16_t c = get_le16(v.data + i);
+			if (c == 0)
+				break;
+			spec->locale[k++] = c < 0x80 ? (char)c : '?';
+		}
+		spec->locale[k] = '\0';
+	}
+	return 0;
 }
 
 int ese_keybuf_init(ese_keybuf *kb, const ese_key_spec *spec)
@@ -163,7 +262,7 @@ static int unit_weight(uint16_t c, uint8_t *script, uint8_t *primary, uint8_t *d
 
 static int locale_supported(const ese_key_spec *s)
 {
-	if (s->locale && s->locale[0])
+	if (s->locale[0])
 		return strcasecmp(s->locale, "en-US") == 0;
 	return s->lcid == 0x0409;
 }
@@ -178,21 +277,22 @@ int ese_key_unicode_sortkey(const ese_key_spec *spec, const uint8_t *p, size_t n
 	*outlen = 0;
 	if (!locale_supported(spec))
 		return ese_fail(st, ESE_KEY_NOT_COMPUTABLE, 0, "Unicode key for locale %s cannot be computed",
-		                spec->locale && spec->locale[0] ? spec->locale : "(LCID)");
+		                spec->locale[0] ? spec->locale : "(LCID)");
 	if ((f & required) != required || (f & ~allowed))
 		return ese_fail(st, ESE_KEY_NOT_COMPUTABLE, 0, "Unicode key with LCMapFlags 0x%x cannot be computed", f);
 	if (spec->sort_version && spec->sort_version != ESE_KEY_NLS_VERSION_6020F)
 		return ese_fail(st, ESE_KEY_NOT_COMPUTABLE, 0, "Unicode key of NLS sort version 0x%llx cannot be computed",
 		                (unsigned long long)spec->sort_version);
-	if (spec->sort_id && memcmp(spec->sort_id, ese_key_default_sort_id, 16) != 0)
+	if (spec->has_sort_id && memcmp(spec->sort_id, ese_key_default_sort_id, 16) != 0)
 		return ese_fail(st, ESE_KEY_NOT_COMPUTABLE, 0, "Unicode key of a non-default sort cannot be computed");
 	/* Surrogates were observed only under exactly the default flags (their
 	 * table case weight 0x3F left no case weight there); other flag sets
 	 * are not known to treat them the same. */
 	int surrogates_ok = (f & ~ESE_SORT_STRINGSORT) == ESE_LCMAP_DEFAULT;
 
-	/* pass 1: primaries and diacritics, into the caller's buffer when it
-	 * is large enough, else counted only */
+	/* pass 0 checks every unit and sizes the sections (the diacritic
+	 * section ends at its last weight above 2); pass 1 writes the
+	 * primaries and diacritics, as far as cap allows */
 	size_t np = 0, nd = 0, last_diac = 0;
 	for (int pass = 0; pass < 2; pass++) {
 		size_t pos = 0, dpos = 0;
@@ -568,6 +668,7 @@ void ese_keylist_free(ese_keylist *kl)
 	ese_sbuf_free(&kl->bytes);
 	free(kl->off);
 	free(kl->len);
+	free(kl->hslot);
 	memset(kl, 0, sizeof(*kl));
 }
 
@@ -575,6 +676,8 @@ void ese_keylist_reset(ese_keylist *kl)
 {
 	ese_sbuf_reset(&kl->bytes);
 	kl->n = 0;
+	if (kl->hslot)
+		memset(kl->hslot, 0, kl->hcap * sizeof(*kl->hslot));
 }
 
 const uint8_t *ese_keylist_key(const ese_keylist *kl, size_t i, size_t *len)
@@ -587,12 +690,44 @@ const uint8_t *ese_keylist_key(const ese_keylist *kl, size_t i, size_t *len)
 	return (const uint8_t *)kl->bytes.data + kl->off[i];
 }
 
+static uint64_t key_hash(const uint8_t *k, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;      /* FNV-1a */
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ k[i]) * 0x100000001b3ull;
+	return h;
+}
+
+/* Open-addressing set over the keys (slot = index + 1, 0 = empty), kept
+ * at most half full so that duplicate detection stays linear overall. */
+static int keylist_rehash(ese_keylist *kl, size_t cap)
+{
+	size_t *h = calloc(cap, sizeof(*h));
+	if (!h)
+		return JET_errOutOfMemory;
+	for (size_t i = 0; i < kl->n; i++) {
+		size_t at = (size_t)key_hash((const uint8_t *)kl->bytes.data + kl->off[i], kl->len[i]) & (cap - 1);
+		while (h[at])
+			at = (at + 1) & (cap - 1);
+		h[at] = i + 1;
+	}
+	free(kl->hslot);
+	kl->hslot = h;
+	kl->hcap = cap;
+	return 0;
+}
+
 /* Adds k unless an identical key is there; 0 or JET_errOutOfMemory. */
 static int keylist_add(ese_keylist *kl, const uint8_t *k, size_t n)
 {
-	for (size_t i = 0; i < kl->n; i++)
+	if (2 * (kl->n + 1) > kl->hcap && keylist_rehash(kl, kl->hcap ? 2 * kl->hcap : 16))
+		return JET_errOutOfMemory;
+	size_t at = (size_t)key_hash(k, n) & (kl->hcap - 1);
+	for (; kl->hslot[at]; at = (at + 1) & (kl->hcap - 1)) {
+		size_t i = kl->hslot[at] - 1;
 		if (kl->len[i] == n && memcmp(kl->bytes.data + kl->off[i], k, n) == 0)
 			return 0;
+	}
 	if (kl->n == kl->cap) {
 		size_t cap = kl->cap ? kl->cap * 2 : 4;
 		size_t *o = realloc(kl->off, cap * sizeof(*o));
@@ -610,7 +745,7 @@ static int keylist_add(ese_keylist *kl, const uint8_t *k, size_t n)
 	ese_sbuf_put(&kl->bytes, k, n);
 	if (kl->bytes.oom)
 		return JET_errOutOfMemory;
-	kl->n++;
+	kl->hslot[at] = ++kl->n;
 	return 0;
 }
 
@@ -756,7 +891,7 @@ static int instance_bytes(colinst *ci, ese_key_lv_reader lv, void *lv_ctx, ese_s
 
 /* ---- all keys of a record ---- */
 
-#define SEGS_MOST 16   /* JET_ccolKeyMost */
+#define SEGS_MOST ESE_KEY_SEGS_MOST
 
 enum { KEY_OK = 0, KEY_OUT_OF_KEYS = 1, KEY_NOT_PRESENT = 2 };
 

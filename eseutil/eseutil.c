@@ -10,6 +10,7 @@
 #include "ese_db.h"
 #include "ese_dump.h"
 #include "ese_error.h"
+#include "ese_defrag.h"
 #include "ese_export.h"
 #include "ese_integrity.h"
 #include "ese_problem.h"
@@ -20,8 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <signal.h>
+#include <unistd.h>
 
-enum mode { M_NONE, M_HEADER, M_CHECKSUM, M_META, M_EXPORT, M_ERR, M_HELP, M_INTEGRITY, M_SPACE, M_PROBLEMS };
+enum mode { M_NONE, M_HEADER, M_CHECKSUM, M_META, M_EXPORT, M_ERR, M_HELP, M_INTEGRITY, M_SPACE, M_PROBLEMS, M_DEFRAG };
 
 static const struct mode_name {
 	const char *name;
@@ -33,6 +36,7 @@ static const struct mode_name {
 	{ "/mm", M_META }, { "-mm", M_META }, { "--dump-metadata", M_META },
 	{ "/export", M_EXPORT }, { "-export", M_EXPORT }, { "--export", M_EXPORT },
 	{ "/err", M_ERR }, { "-err", M_ERR }, { "--error", M_ERR },
+	{ "/d", M_DEFRAG }, { "-d", M_DEFRAG }, { "--defragment", M_DEFRAG },
 	{ "/g", M_INTEGRITY }, { "-g", M_INTEGRITY }, { "--integrity", M_INTEGRITY },
 	{ "/ms", M_SPACE }, { "-ms", M_SPACE }, { "--space", M_SPACE },
 	{ "--problem-codes", M_PROBLEMS },
@@ -47,6 +51,8 @@ struct opts {
 	int verbose;
 	int threads;
 	int cap;
+	const char *temp, *backup;
+	int preserve, fill, progress;
 };
 
 static const char usage_text[] =
@@ -54,6 +60,8 @@ static const char usage_text[] =
 	"\n"
 	"Modes (eseutil syntax, or the long alias):\n"
 	"  /mh  --dump-header DB      dump the database header (/v: primary and shadow)\n"
+	"  /d   --defragment DB       offline defragmentation: copy into a compact file, verify,\n"
+	"                             swap it in atomically (the original is never damaged)\n"
 	"  /k   --checksum DB         verify the checksum of every page\n"
 	"  /g   --integrity DB        check every tree, page, space map, catalog entry and record\n"
 	"  /ms  --space DB            space per table, index and long-value tree; size after /d\n"
@@ -66,6 +74,11 @@ static const char usage_text[] =
 	"Options:\n"
 	"  /o DIR, --out DIR          output directory (export)\n"
 	"  /v, --verbose              more detail (/mh: both header copies)\n"
+	"  /t PATH, --temp PATH       /d: where to build the copy (default TEMPDFRG<pid>.EDB beside DB)\n"
+	"  /b PATH, --backup PATH     /d: keep the original under PATH\n"
+	"  /p, --preserve             /d: leave the original in place, keep the copy at the /t path\n"
+	"  /f PCT, --fill PCT         /d: leaf fill factor, 20-100 (default 100)\n"
+	"  --progress                 /d: show the progress bar even when not on a terminal\n"
 	"  --threads N                worker threads for /k (default: one per CPU)\n"
 	"  --max-per-code N           /g: list at most N findings per problem code (default 50, 0 = all)\n"
 	"  --json                     one JSON object on stdout instead of text\n"
@@ -106,6 +119,26 @@ static int parse(int argc, char **argv, struct opts *o)
 			o->outdir = argv[i];
 		} else if (strncmp(a, "--out=", 6) == 0) {
 			o->outdir = a + 6;
+		} else if (o->mode == M_DEFRAG && is_opt(a, "/t", "-t", "--temp")) {
+			if (++i >= argc)
+				return usage_error("%s needs a path", a);
+			o->temp = argv[i];
+		} else if (o->mode == M_DEFRAG && is_opt(a, "/b", "-b", "--backup")) {
+			if (++i >= argc)
+				return usage_error("%s needs a path", a);
+			o->backup = argv[i];
+		} else if (o->mode == M_DEFRAG && is_opt(a, "/p", "-p", "--preserve")) {
+			o->preserve = 1;
+		} else if (o->mode == M_DEFRAG && is_opt(a, "/f", "-f", "--fill")) {
+			if (++i >= argc)
+				return usage_error("%s needs a percentage", a);
+			char *end;
+			long n = strtol(argv[i], &end, 10);
+			if (*end || n < 20 || n > 100)
+				return usage_error("/f takes a fill factor from 20 to 100, not '%s'", argv[i]);
+			o->fill = (int)n;
+		} else if (is_opt(a, NULL, NULL, "--progress")) {
+			o->progress = 1;
 		} else if (is_opt(a, "/v", "-v", "--verbose")) {
 			o->verbose = 1;
 		} else if (is_opt(a, "/json", NULL, "--json")) {
@@ -521,6 +554,135 @@ static int run_integrity(const struct opts *o, double t0)
 	return (rep.total ? ESE_EXIT_UNFIXED : ESE_EXIT_OK) | (rep.fatals ? ESE_EXIT_OPERROR : 0);
 }
 
+/* eseutil's progress bar (ESEUTIL-REFERENCE 3.4): a centred title, the
+ * 0-100 scale, then one dot per 2 percent. */
+struct bar {
+	FILE *f;
+	int shown;                    /* dots printed */
+	int phase;
+	int on;
+};
+
+static void bar_title(struct bar *b, const char *op)
+{
+	int pad = (51 - (int)strlen(op) - 20) / 2;
+	fprintf(b->f, "\n%*s%s Status (%% complete)\n\n", 10 + (pad > 0 ? pad : 0), "", op);
+	fprintf(b->f, "          0    10   20   30   40   50   60   70   80   90  100\n");
+	fprintf(b->f, "          |----|----|----|----|----|----|----|----|----|----|\n          ");
+	b->shown = 0;
+}
+
+static void bar_to(struct bar *b, int dots)
+{
+	while (b->shown < dots && b->shown < 51) {
+		fputc('.', b->f);
+		b->shown++;
+	}
+	fflush(b->f);
+}
+
+static void defrag_progress(void *ctx, ese_defrag_phase ph, uint64_t done, uint64_t total)
+{
+	struct bar *b = ctx;
+	if (!b->on)
+		return;
+	if (ph == ESE_DEFRAG_PHASE_CHECK) {
+		bar_title(b, "Defragmentation");
+		return;
+	}
+	if (ph == ESE_DEFRAG_PHASE_COPY) {
+		int dots = total ? (int)(done * 50 / total) : 0;
+		bar_to(b, dots > 50 ? 50 : dots);
+		return;
+	}
+	if (ph == ESE_DEFRAG_PHASE_VERIFY) {
+		bar_to(b, 51);
+		fputs("\n\n", b->f);
+		b->phase = 1;
+	}
+}
+
+static void defrag_note(void *ctx, const char *line)
+{
+	const struct opts *o = ctx;
+	if (!o->json)
+		printf("%s\n", line);
+}
+
+static int run_defrag(const struct opts *o, double t0)
+{
+	struct bar b = { stdout, 0, 0, !o->json && (o->progress || isatty(STDOUT_FILENO)) };
+	ese_defrag_opts d = { 0 };
+	d.temp_path = o->temp;
+	d.backup_path = o->backup;
+	d.preserve = o->preserve;
+	d.fill = (unsigned)o->fill;
+	d.progress = defrag_progress;
+	d.progress_ctx = &b;
+	d.note = defrag_note;
+	d.note_ctx = (void *)o;
+	if (!o->json)
+		printf("Initiating DEFRAGMENTATION mode...\n            Database: %s\n\n", o->file);
+	signal(SIGXFSZ, SIG_IGN);         /* a file-size limit ends in EFBIG, reported */
+	ese_defrag_result r;
+	ese_status st = { 0 };
+	int err = ese_defrag(o->file, &d, &r, &st);
+	if (b.on && b.shown && b.shown < 51)
+		fputs("X\n\n", stdout);
+	double mb_before = r.bytes_before / 1048576.0, mb_after = r.bytes_after / 1048576.0;
+	if (o->json) {
+		ese_sbuf sb;
+		ese_sbuf_init(&sb);
+		json_head(&sb, "defragment", o->file);
+		ese_sbuf_printf(&sb,
+		                ",\"bytes_before\":%llu,\"bytes_after\":%llu,\"pages_before\":%llu,\"pages_after\":%llu,"
+		                "\"records\":%llu,\"trees\":%llu,\"long_values_copied\":%llu,"
+		                "\"long_values_unreferenced\":%llu,\"space_needed\":%llu,\"space_free\":%llu,"
+		                "\"seconds\":%.3f,\"copy_seconds\":%.3f,\"verify_seconds\":%.3f,\"swapped\":%s,"
+		                "\"kept_copy\":%s,\"temp_path\":",
+		                (unsigned long long)r.bytes_before, (unsigned long long)r.bytes_after,
+		                (unsigned long long)r.pages_before, (unsigned long long)r.pages_after,
+		                (unsigned long long)r.records, (unsigned long long)r.trees,
+		                (unsigned long long)r.lvs_copied, (unsigned long long)r.lvs_unreferenced,
+		                (unsigned long long)r.space_needed, (unsigned long long)r.space_free, r.seconds,
+		                r.copy_seconds, r.verify_seconds, r.swapped ? "true" : "false",
+		                r.kept_copy ? "true" : "false");
+		ese_sbuf_json_str(&sb, r.temp_path, strlen(r.temp_path));
+		if (err) {
+			ese_sbuf_puts(&sb, ",\"message\":");
+			ese_sbuf_json_str(&sb, st.msg, strlen(st.msg));
+		}
+		json_tail(&sb, err);
+		ese_sbuf_free(&sb);
+		return err ? ESE_EXIT_OPERROR : ESE_EXIT_OK;
+	}
+	if (err) {
+		fprintf(stderr, "eseutil: %s\n", st.msg);
+		if (err == JET_errReadVerifyFailure || err == JET_errReadPgnoVerifyFailure || err == JET_errPageNotInitialized ||
+		    err == JET_errBadPageLink || err == JET_errCatalogCorrupted)
+			fprintf(stderr, "eseutil: the source database is damaged: run eseutil /g to see where, then eseutil /p\n");
+		if (r.kept_copy)
+			fprintf(stderr, "eseutil: the copy is kept for inspection at %s\n", r.temp_path);
+		ese_print_closing(stdout, err, ese_now() - t0);
+		return ESE_EXIT_OPERROR;
+	}
+	printf("Pages: %llu before, %llu after (%.1f MiB -> %.1f MiB, %.1f MiB reclaimed)\n",
+	       (unsigned long long)r.pages_before, (unsigned long long)r.pages_after, mb_before, mb_after,
+	       mb_before > mb_after ? mb_before - mb_after : 0.0);
+	printf("Copied %llu trees, %llu records, %llu long values; %llu unreferenced long values not copied\n",
+	       (unsigned long long)r.trees, (unsigned long long)r.records, (unsigned long long)r.lvs_copied,
+	       (unsigned long long)r.lvs_unreferenced);
+	printf("Time: %.2f s (copy %.2f s, verification %.2f s); %.1f MiB/s, %.1f GB/hour\n", r.seconds, r.copy_seconds,
+	       r.verify_seconds, r.seconds > 0 ? mb_before / r.seconds : 0.0,
+	       r.seconds > 0 ? r.bytes_before / 1e9 / r.seconds * 3600 : 0.0);
+	if (r.swapped)
+		printf("\nNote:\n  It is recommended that you immediately perform a full backup of this database. If you\n"
+		       "  restore a backup made before the defragmentation, the database will be rolled back to\n"
+		       "  the state it was in at the time of that backup.\n");
+	ese_print_closing(stdout, 0, ese_now() - t0);
+	return ESE_EXIT_OK;
+}
+
 static const char *kind_name(ese_tree_kind k)
 {
 	switch (k) {
@@ -653,6 +815,9 @@ int main(int argc, char **argv)
 	case M_INTEGRITY:
 		logo(&o);
 		return run_integrity(&o, t0);
+	case M_DEFRAG:
+		logo(&o);
+		return run_defrag(&o, t0);
 	case M_SPACE:
 		logo(&o);
 		return run_space(&o, t0);

@@ -21,6 +21,7 @@ typedef struct ese_db ese_db;
 #define ESE_OPEN_RDWR          1u   /* needed by writers (not diagnostics) */
 #define ESE_OPEN_NO_VERIFY     2u   /* do not verify page checksums on read */
 #define ESE_OPEN_ANY_HEADER    4u   /* accept a bad header if one copy decodes (for /mh, /k) */
+#define ESE_OPEN_EXCLUSIVE     8u   /* exclusive lock even when read-only (/d, isinteg) */
 
 /* How the two header copies compared when the file was opened. */
 typedef struct ese_header_state {

@@ -19,11 +19,10 @@
  * Unicode text (code page 1200) is normalised by Windows' LCMapStringEx
  * (LCMAP_SORTKEY), which cannot be reproduced in general.  This codec
  * computes the sort key for a documented subset (ASCII letters, digits,
- * space and the ASCII symbols, plus the surrogate code units of the
- * supplementary planes 1 emoji live in, under the en-US locale and
- * LCMapFlags that include NORM_IGNORECASE) and returns ESE_KEY_NOT_COMPUTABLE
- * for anything else, so that a checker can say "not computable" instead of
- * reporting a false mismatch.
+ * space and most ASCII symbols, and the surrogate code units of plane 1,
+ * where emoji live; en-US locale; LCMapFlags with NORM_IGNORECASE) and
+ * returns ESE_KEY_NOT_COMPUTABLE for anything else, so that a checker can
+ * say "not computable" instead of reporting a false mismatch.
  *
  * Pure codec: no I/O.  Separated long values are read through a callback
  * the caller supplies (ese_lv_read wrapped, typically).
@@ -91,21 +90,26 @@
 #define ESE_KEY_NLS_VERSION_6020F   0x0006020F0006020FULL
 extern const uint8_t ese_key_default_sort_id[16];
 
-/* What an index says about how its keys are made.  Fill it with
- * ese_key_spec_from_index, then add what the catalog decoder does not keep
- * (VarSegMac, conditional columns, Version/SortID) when known. */
+/* What an index says about how its keys are made.  Self-contained (no
+ * pointers).  ese_key_spec_from_catalog reads all of it from the index's
+ * MSysObjects record; ese_key_spec_from_index only what ese_index keeps
+ * (it has no VarSegMac, ConditionalColumns, TupleLimits, Version or
+ * SortID: an index that sets them gets wrong keys from that spec). */
+#define ESE_KEY_SEGS_MOST 16u         /* JET_ccolKeyMost */
+#define ESE_KEY_LOCALE_MAX 86u        /* LOCALE_NAME_MAX_LENGTH + 1 */
 typedef struct ese_key_spec {
 	uint32_t keymost;          /* cbKeyMost, 1..2000 (255 by default) */
 	uint32_t var_seg_mac;      /* cbVarSegMac; 0 or keymost = not set */
 	uint32_t idx_flags;        /* LE_IDXFLAG, ESE_KEY_IDX_* */
 	uint32_t lcmap_flags;      /* LCMapFlags of Unicode segments */
-	const char *locale;        /* LocaleName ("en-US"); NULL: use lcid */
-	uint32_t lcid;             /* legacy LCID when locale is NULL */
+	char     locale[ESE_KEY_LOCALE_MAX]; /* LocaleName ("en-US"); "": use lcid */
+	uint32_t lcid;             /* legacy LCID (PagesOrLocale) */
 	uint64_t sort_version;     /* catalog Version; 0 = not known */
-	const uint8_t *sort_id;    /* catalog SortID (16 bytes); NULL = not known */
-	const ese_index_seg *cond; /* conditional columns (ConditionalColumns) */
+	int      has_sort_id;      /* sort_id holds the catalog SortID */
+	uint8_t  sort_id[16];
+	ese_index_seg cond[ESE_KEY_SEGS_MOST]; /* conditional columns */
 	size_t   ncond;
-	int      tuples;           /* tuple index (TupleLimits present): unsupported */
+	int      tuples;           /* tuple index (TupleLimits set): unsupported */
 } ese_key_spec;
 
 /* ESE's defaults: keymost 255, no VarSegMac, no flags, LCMapFlags 0x30401,
@@ -116,6 +120,14 @@ void ese_key_spec_init(ese_key_spec *spec);
  * lcmap_flags, locale, lcid); the other fields keep ese_key_spec_init's
  * values. */
 void ese_key_spec_from_index(ese_key_spec *spec, const ese_index *ix);
+
+/* The full spec from r, the index's own MSysObjects record (Type 3; find
+ * it under ese_key_catalog_id(table objid, 3, index objid)): Flags,
+ * PagesOrLocale, LCMapFlags, KeyMost, VarSegMac, ConditionalColumns,
+ * TupleLimits, Version, SortID, LocaleName.  Returns 0,
+ * JET_errInvalidParameter when r is not an index record, or
+ * JET_errCatalogCorrupted for a field of an impossible size. */
+int ese_key_spec_from_catalog(ese_key_spec *spec, const ese_record *r, ese_status *st);
 
 /* ---- building a key segment by segment ---- */
 
@@ -191,10 +203,12 @@ typedef int (*ese_key_lv_reader)(void *ctx, const uint8_t *lid, size_t lidlen, e
 
 /* A list of keys, back to back in one buffer. */
 typedef struct ese_keylist {
-	ese_sbuf bytes;
+	ese_sbuf bytes;            /* key i: bytes.data + off[i], len[i] bytes */
 	size_t  *off;
 	size_t  *len;
 	size_t   n, cap;
+	size_t  *hslot;            /* private: duplicate detection */
+	size_t   hcap;
 } ese_keylist;
 
 void ese_keylist_init(ese_keylist *kl);
@@ -209,7 +223,8 @@ const uint8_t *ese_keylist_key(const ese_keylist *kl, size_t i, size_t *len);
  * instances side by side for NestedTable), exact duplicates dropped (an
  * index tree holds each key+bookmark once).  kl->n is 0 when the record
  * has no entry (NULL rules, conditional columns).  spec NULL means
- * ese_key_spec_from_index(ix).  Column values absent from the record take
+ * ese_key_spec_from_index(ix), which knows no VarSegMac, conditional
+ * columns or sort version: pass ese_key_spec_from_catalog's when you can.  Column values absent from the record take
  * the column's default, as ESE does.  Separated long values are read with
  * lv(lv_ctx, ...); compressed ones are decompressed.
  * Returns 0; ESE_KEY_NOT_COMPUTABLE; ESE_KEY_TRUNCATED; JET_errColumnNotFound

@@ -51,8 +51,9 @@ sample() {
 	echo "$TMP/samples/$1.edb"
 }
 
+# ONLY=t_name runs one test file
 for t in tests/cli/t_*.sh; do
-	. "$t"
+	case "$t" in *"${ONLY:-}"*) . "$t" ;; esac
 done
 
 echo "cli: $PASS passed, $FAIL failed, $SKIP skipped"

@@ -11,4 +11,6 @@ Suite *suite_record(void);
 Suite *suite_reader(void);
 Suite *suite_export_format(void);
 Suite *suite_writer(void);
+Suite *suite_record_encode(void);
+Suite *suite_key(void);
 #endif

@@ -1,0 +1,1173 @@
+/*
+ * delete.c - delete records in place (include/ese_delete.h).
+ *
+ * One call of ese_delete_record runs in two phases over one context:
+ *
+ *  plan   (reads only, from the file): find the record in the table's data
+ *         tree; compute its key in every secondary index (ese_index_keys,
+ *         spec from the index's own catalog record) and check that each
+ *         entry is there; an index whose key cannot be computed, or is not
+ *         found, is searched entry by entry for data == primary key; list
+ *         the separated long values the record references.
+ *  apply  (in memory): every page is changed in a private copy (the
+ *         working set), through the same descent as the plan but over the
+ *         copies, so that later steps see earlier ones.  Only when all
+ *         steps succeeded are the dirty copies stamped (new dbtime,
+ *         checksum) and written, in page order.  On failure the copies are
+ *         dropped and the file is as it was.
+ *
+ * Invariants every write keeps (the ones common/integrity.c proves):
+ *  1. a page is re-laid by the page builder from its remaining nodes: tag 0
+ *     unchanged, each node keeps its key, data and (when over 2 bytes) its
+ *     prefix compression against tag 0; cbFree, ibMicFree and itagMicFree
+ *     are exact; nodes flagged deleted are dropped, version flags cleared;
+ *  2. only emptied pages leave a tree: a non-root leaf is unlinked from
+ *     both siblings, then its pointer leaves its parent; a parent left
+ *     without children leaves its own parent the same way; a root left
+ *     without children becomes an empty leaf (flags Root|Leaf);
+ *  3. removing the LAST node of an internal page gives the new last node
+ *     the removed node's key (the page's upper bound: its separator in its
+ *     parent, or empty on the right spine), so every child stays within
+ *     its bounds and the right spine keeps its empty keys (ESE bt.cxx);
+ *  4. an emptied page is flagged Empty (its bytes otherwise kept) and added
+ *     to the available space of the tree that owns it: a bit in a single-
+ *     extent root's bitmap, or a node of its available-extent tree (key =
+ *     last page of the extent, 4 bytes big-endian; data = page count),
+ *     merged with an available neighbour that lies in the same owned
+ *     extent.  Only an available-extent tree that is one root leaf is
+ *     changed; a fuller one is refused (JET_errFeatureNotAvailable);
+ *  5. every written page gets a dbtime above the header's, and the header
+ *     gets the last one at close (ese_delete.h: Dirty first, Clean last).
+ */
+#include "ese_delete.h"
+#include "ese_checksum.h"
+#include "ese_cursor.h"
+#include "ese_db.h"
+#include "ese_key.h"
+#include "ese_lv.h"
+#include "ese_page.h"
+#include "ese_record.h"
+#include "bytes.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAXD ESE_CURSOR_MAX_DEPTH
+#define BM_MAX (2 * ESE_KEY_MAX)
+
+/* A page of the working set: a private copy, dirty once changed. */
+struct wpage {
+	uint32_t pgno;
+	int dirty;
+	uint8_t *buf;
+};
+
+/* A B-tree, and the object whose space its emptied pages return to (the
+ * tree itself: every page of a tree is owned by its own object). */
+struct tree {
+	uint32_t root, objid;
+	int unique;               /* bookmark = key; else key || data */
+	const char *table, *name; /* for messages */
+};
+
+/* The way down to one leaf entry: pgno and node taken at each level. */
+struct path {
+	int depth;                /* levels in use: 0 root .. depth-1 leaf */
+	uint32_t pgno[MAXD];
+	unsigned idx[MAXD];
+};
+
+/* The key spec of one secondary index, read once from the catalog. */
+struct spec_cache {
+	uint32_t objid;
+	int from_catalog;
+	ese_key_spec spec;
+};
+
+struct ese_deleter {
+	ese_db *db;
+	ese_catalog *cat;
+	unsigned flags;
+	uint32_t ps, npages;
+	int large;
+	ese_dbheader hdr;         /* as read at open */
+	uint64_t dbtime;          /* the last dbtime stamped */
+	int marked_dirty;         /* the header on disk says Dirty */
+	int broken;               /* a write failed: refuse further work */
+	struct wpage **ws;
+	size_t nws, capws;
+	uint8_t *tmp;             /* scratch page for the builder */
+	uint8_t *kbuf;            /* scratch key */
+	struct spec_cache *specs;
+	size_t nspecs;
+	ese_delete_stats stats;
+};
+
+/* ---- working set ------------------------------------------------------ */
+
+static struct wpage *ws_find(ese_deleter *d, uint32_t pgno)
+{
+	for (size_t i = 0; i < d->nws; i++)
+		if (d->ws[i]->pgno == pgno)
+			return d->ws[i];
+	return NULL;
+}
+
+/* The working copy of pgno, read from the file the first time. */
+static int ws_get(ese_deleter *d, uint32_t pgno, struct wpage **out, ese_status *st)
+{
+	struct wpage *w = ws_find(d, pgno);
+	if (w) {
+		*out = w;
+		return 0;
+	}
+	if (d->nws == d->capws) {
+		size_t cap = d->capws ? d->capws * 2 : 32;
+		struct wpage **p = realloc(d->ws, cap * sizeof(*p));
+		if (!p)
+			return ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
+		d->ws = p;
+		d->capws = cap;
+	}
+	w = calloc(1, sizeof(*w));
+	if (!w || !(w->buf = malloc(d->ps))) {
+		free(w);
+		return ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
+	}
+	w->pgno = pgno;
+	int err = ese_db_read_page(d->db, pgno, w->buf, st);
+	if (err) {
+		free(w->buf);
+		free(w);
+		return err;
+	}
+	d->ws[d->nws++] = w;
+	*out = w;
+	return 0;
+}
+
+static void ws_discard(ese_deleter *d)
+{
+	for (size_t i = 0; i < d->nws; i++) {
+		free(d->ws[i]->buf);
+		free(d->ws[i]);
+	}
+	d->nws = 0;
+}
+
+static int pwrite_full(int fd, const uint8_t *buf, size_t n, uint64_t off)
+{
+	size_t done = 0;
+	while (done < n) {
+		ssize_t r = pwrite(fd, buf + done, n - done, (off_t)(off + done));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return r < 0 ? errno : ENOSPC;
+		done += (size_t)r;
+	}
+	return 0;
+}
+
+static int io_error(ese_deleter *d, ese_status *st, int e, uint32_t pgno, const char *what)
+{
+	d->broken = 1;
+	return ese_fail(st, e == ENOSPC || e == EDQUOT || e == EFBIG ? JET_errDiskFull : JET_errDiskIO, pgno,
+	                "%s: %s: %s", ese_db_path(d->db), what, strerror(e));
+}
+
+/* Both header copies with state and the current dbtime, then fsync. */
+static int write_header(ese_deleter *d, uint32_t state, ese_status *st)
+{
+	ese_dbheader h = d->hdr;
+	h.state = state;
+	h.dbtime = d->dbtime;
+	int e = 0;
+	ese_dbheader_encode(&h, d->tmp, d->ps);
+	for (int copy = 0; copy < 2 && !e; copy++)
+		e = pwrite_full(ese_db_fd(d->db), d->tmp, d->ps, (uint64_t)copy * d->ps);
+	if (e)
+		return io_error(d, st, e, 0, "writing the header");
+	if (fsync(ese_db_fd(d->db)) != 0)
+		return io_error(d, st, errno, 0, "fsync");
+	return 0;
+}
+
+static int cmp_wpage(const void *a, const void *b)
+{
+	const struct wpage *x = *(const struct wpage *const *)a, *y = *(const struct wpage *const *)b;
+	return x->pgno < y->pgno ? -1 : x->pgno > y->pgno;
+}
+
+/* Stamps and writes every dirty page in page order, then empties the
+ * working set.  The first write of the session marks the header Dirty. */
+static int ws_flush(ese_deleter *d, ese_status *st)
+{
+	int err = 0;
+	size_t ndirty = 0;
+	for (size_t i = 0; i < d->nws; i++)
+		ndirty += d->ws[i]->dirty != 0;
+	if (ndirty && !d->marked_dirty) {
+		if ((err = write_header(d, ESE_DBSTATE_DIRTY, st)))
+			goto out;
+		d->marked_dirty = 1;
+	}
+	if (d->nws > 1)
+		qsort(d->ws, d->nws, sizeof(d->ws[0]), cmp_wpage);
+	for (size_t i = 0; i < d->nws && !err; i++) {
+		struct wpage *w = d->ws[i];
+		if (!w->dirty)
+			continue;
+		put_le64(w->buf + 8, ++d->dbtime);
+		/* flush type unknown: no lost-flush check against a flush map */
+		put_le32(w->buf + 36, get_le32(w->buf + 36) & ~ESE_PF_FLUSH_TYPE);
+		ese_checksum_set_page(w->buf, d->ps, w->pgno);
+		int e = pwrite_full(ese_db_fd(d->db), w->buf, d->ps, ((uint64_t)w->pgno + 1) * d->ps);
+		if (e)
+			err = io_error(d, st, e, w->pgno, "writing a page");
+		else
+			d->stats.pages_written++;
+	}
+out:
+	ws_discard(d);
+	return err;
+}
+
+/* ---- pages of a tree -------------------------------------------------- */
+
+/* The working copy of pgno as a page of tree tr, parsed into pg. */
+static int tree_page(ese_deleter *d, const struct tree *tr, uint32_t pgno, struct wpage **w, ese_page *pg,
+                     ese_status *st)
+{
+	if (pgno == 0 || pgno > d->npages)
+		return ese_fail(st, JET_errBadPageLink, pgno, "%s %s: page %u is outside the file (%u pages)",
+		                tr->table, tr->name, pgno, d->npages);
+	int err = ws_get(d, pgno, w, st);
+	if (err || (err = ese_page_parse(pg, (*w)->buf, d->ps, pgno, st)))
+		return err;
+	if (pg->objid != tr->objid)
+		return ese_fail(st, JET_errBadPageLink, pgno, "%s %s: page %u belongs to objid %u, not %u", tr->table,
+		                tr->name, pgno, pg->objid, tr->objid);
+	if (pg->flags & ESE_PF_EMPTY)
+		return ese_fail(st, JET_errBadPageLink, pgno, "%s %s: page %u is a freed page inside the tree", tr->table,
+		                tr->name, pgno);
+	return 0;
+}
+
+/* The bookmark of node i: key, or key || data in a non-unique tree. */
+static int node_bookmark(const ese_page *pg, uint32_t pgno, unsigned i, int unique, uint8_t *out, size_t *len,
+                         ese_node *n, ese_status *st)
+{
+	int err = ese_page_node(pg, pgno, i, n, st);
+	if (err)
+		return err;
+	size_t k = ese_node_key(n, out, ESE_KEY_MAX);
+	if (k == (size_t)-1)
+		return ese_fail(st, JET_errDatabaseCorrupted, pgno, "page %u: node %u key too long", pgno, i);
+	if (!unique) {
+		size_t dl = n->data_len < ESE_KEY_MAX ? n->data_len : ESE_KEY_MAX;
+		memcpy(out + k, n->data, dl);
+		k += dl;
+	}
+	*len = k;
+	return 0;
+}
+
+static int bmcmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+{
+	size_t n = al < bl ? al : bl;
+	int c = n ? memcmp(a, b, n) : 0;
+	return c ? c : (al < bl ? -1 : al > bl);
+}
+
+static int child_pgno(ese_deleter *d, const ese_page *pg, uint32_t pgno, unsigned i, uint32_t *child,
+                      ese_status *st)
+{
+	ese_node n;
+	int err = ese_page_node(pg, pgno, i, &n, st);
+	if (err)
+		return err;
+	if (n.data_len < 4)
+		return ese_fail(st, JET_errDatabaseCorrupted, pgno, "page %u: internal node %u has no child page", pgno, i);
+	*child = get_le32(n.data);
+	if (*child == 0 || *child > d->npages)
+		return ese_fail(st, JET_errBadPageLink, pgno, "page %u: node %u points at page %u, outside the file", pgno, i,
+		                *child);
+	return 0;
+}
+
+/* Descends from level lv (path->pgno[lv] set) to a leaf, taking node
+ * `first ? 1 : by bm` at each internal level. */
+static int descend(ese_deleter *d, const struct tree *tr, struct path *p, int lv, const uint8_t *bm, size_t bmlen,
+                   ese_status *st)
+{
+	for (;; lv++) {
+		struct wpage *w;
+		ese_page pg;
+		uint32_t pgno = p->pgno[lv];
+		for (int k = 0; k < lv; k++)
+			if (p->pgno[k] == pgno)
+				return ese_fail(st, JET_errBadPageLink, pgno, "%s %s: page %u is its own ancestor", tr->table,
+				                tr->name, pgno);
+		int err = tree_page(d, tr, pgno, &w, &pg, st);
+		if (err)
+			return err;
+		if (!!(pg.flags & ESE_PF_ROOT) != (lv == 0))
+			return ese_fail(st, JET_errBadPageLink, pgno, "%s %s: page %u has %s root flag", tr->table, tr->name,
+			                pgno, lv ? "a" : "no");
+		if (pg.flags & ESE_PF_LEAF) {
+			p->depth = lv + 1;
+			p->idx[lv] = 0;
+			return 0;
+		}
+		if (pg.ntags < 2)
+			return ese_fail(st, JET_errDatabaseCorrupted, pgno, "%s %s: internal page %u has no nodes", tr->table,
+			                tr->name, pgno);
+		if (lv + 1 >= MAXD)
+			return ese_fail(st, JET_errBadPageLink, pgno, "%s %s: deeper than %d levels", tr->table, tr->name, MAXD);
+		unsigned i = 1;
+		if (bm) {
+			/* the first separator above bm; keys equal to it live to the right */
+			for (; i + 1 < pg.ntags; i++) {
+				ese_node n;
+				if ((err = ese_page_node(&pg, pgno, i, &n, st)))
+					return err;
+				if (ese_node_keycmp(&n, bm, bmlen) > 0)
+					break;
+			}
+		}
+		p->idx[lv] = i;
+		if ((err = child_pgno(d, &pg, pgno, i, &p->pgno[lv + 1], st)))
+			return err;
+	}
+}
+
+/* Positions p on the first live entry whose bookmark is >= bm, copying
+ * that bookmark to out[0..*outlen).  JET_errRecordNotFound when none. */
+static int tree_seek(ese_deleter *d, const struct tree *tr, const uint8_t *bm, size_t bmlen, struct path *p,
+                     uint8_t *out, size_t *outlen, ese_status *st)
+{
+	p->pgno[0] = tr->root;
+	int err = descend(d, tr, p, 0, bm, bmlen, st);
+	int from_start = 0;      /* on a later leaf: its first live entry qualifies */
+	for (;;) {
+		if (err)
+			return err;
+		int lv = p->depth - 1;
+		struct wpage *w;
+		ese_page pg;
+		if ((err = tree_page(d, tr, p->pgno[lv], &w, &pg, st)))
+			return err;
+		for (unsigned i = 1; i < pg.ntags; i++) {
+			ese_node n;
+			if ((err = node_bookmark(&pg, p->pgno[lv], i, tr->unique, out, outlen, &n, st)))
+				return err;
+			if (n.flags & ESE_NODE_DELETED)
+				continue;
+			if (from_start || bmcmp(out, *outlen, bm, bmlen) >= 0) {
+				p->idx[lv] = i;
+				return 0;
+			}
+		}
+		/* nothing here: climb to the first ancestor with a next child */
+		for (;;) {
+			if (--lv < 0)
+				return JET_errRecordNotFound;
+			if ((err = tree_page(d, tr, p->pgno[lv], &w, &pg, st)))
+				return err;
+			if (p->idx[lv] + 1 < pg.ntags)
+				break;
+		}
+		p->idx[lv]++;
+		if ((err = child_pgno(d, &pg, p->pgno[lv], p->idx[lv], &p->pgno[lv + 1], st)))
+			return err;
+		err = descend(d, tr, p, lv + 1, NULL, 0, st);
+		from_start = 1;
+	}
+}
+
+/* Positions p on the live entry whose bookmark is exactly bm; 1 when
+ * there is none, 0 when found, else an error. */
+static int tree_find(ese_deleter *d, const struct tree *tr, const uint8_t *bm, size_t bmlen, struct path *p,
+                     ese_status *st)
+{
+	size_t len;
+	int err = tree_seek(d, tr, bm, bmlen, p, d->kbuf, &len, st);
+	if (err == JET_errRecordNotFound)
+		return 1;
+	if (err)
+		return err;
+	return bmcmp(d->kbuf, len, bm, bmlen) != 0;
+}
+
+/* ---- re-laying a page ------------------------------------------------- */
+
+/* Rebuilds w's page with flags `flags` from its nodes in order, less node
+ * drop (0: none); node rekey (0: none) takes key nk[0..nklen), nkpre of
+ * its bytes compressed against tag 0.  *left receives the nodes kept. */
+static int relayout(ese_deleter *d, struct wpage *w, uint32_t flags, unsigned drop, unsigned rekey,
+                    const uint8_t *nk, size_t nklen, size_t nkpre, unsigned *left, ese_status *st)
+{
+	ese_page pg;
+	ese_tag t0;
+	int err = ese_page_parse(&pg, w->buf, d->ps, w->pgno, st);
+	if (err || (err = ese_page_tag(&pg, w->pgno, 0, &t0, st)))
+		return err;
+	ese_page_builder pb;
+	ese_pb_init(&pb, d->tmp, d->ps, pg.objid, flags & ~ESE_PF_FLUSH_TYPE, pg.dbtime, w->buf + t0.off, t0.len);
+	unsigned kept = 0;
+	for (unsigned i = 1; i < pg.ntags; i++) {
+		if (i == drop)
+			continue;
+		ese_node n;
+		if ((err = ese_page_node(&pg, w->pgno, i, &n, st)))
+			return err;
+		if (n.flags & ESE_NODE_DELETED)
+			continue;
+		const uint8_t *key = nk;
+		size_t klen = nklen, pre = nkpre;
+		if (i != rekey) {
+			klen = ese_node_key(&n, d->kbuf, BM_MAX);
+			key = d->kbuf;
+			pre = n.prefix_len > 2 ? n.prefix_len : 0;   /* 1-2 byte prefixes are stored whole */
+		}
+		if (ese_pb_add_node(&pb, key, klen, pre, n.data, n.data_len))
+			return ese_fail(st, JET_errDatabaseCorrupted, w->pgno, "page %u: its nodes do not fit when re-laid",
+			                w->pgno);
+		kept++;
+	}
+	ese_pb_finish(&pb, pg.prev, pg.next);
+	memcpy(w->buf, d->tmp, d->ps);
+	w->dirty = 1;
+	if (left)
+		*left = kept;
+	return 0;
+}
+
+/* ---- available space -------------------------------------------------- */
+
+struct extent {
+	uint8_t key[8];
+	size_t klen;
+	uint8_t data[8];
+	size_t dlen;
+	uint32_t first, last;     /* regular (4-byte key) extents only */
+	int regular;
+};
+
+/* The owned extent of the tree at pgno_oe that holds pgno: [*first, *last].
+ * The owned-extent tree is never changed here, so the file is current. */
+static int owned_extent(ese_deleter *d, const struct tree *tr, uint32_t pgno_oe, uint32_t pgno, uint32_t *first,
+                        uint32_t *last, ese_status *st)
+{
+	ese_cursor *c;
+	int err = ese_cursor_open(d->db, pgno_oe, tr->objid, &c, st);
+	if (err)
+		return err;
+	int found = 0;
+	for (err = ese_cursor_first(c, st); err == 0 && !found; err = ese_cursor_next(c, st)) {
+		size_t kl, dl;
+		const uint8_t *k = ese_cursor_key(c, &kl), *dt = ese_cursor_data(c, &dl);
+		if (kl != 4 || dl < 4)
+			continue;
+		uint32_t l = get_be32(k), n = get_le32(dt);
+		if (n && n <= l && pgno <= l && pgno >= l - n + 1) {
+			*first = l - n + 1;
+			*last = l;
+			found = 1;
+		}
+	}
+	ese_cursor_close(c);
+	if (found)
+		return 0;
+	if (err && err != JET_errRecordNotFound)
+		return err;
+	return ese_fail(st, JET_errSPOwnExtCorrupted, pgno, "%s %s: freed page %u is not among the pages objid %u owns",
+	                tr->table, tr->name, pgno, tr->objid);
+}
+
+/* Adds page pgno to the available space of tree tr's object. */
+static int avail_add(ese_deleter *d, const struct tree *tr, uint32_t pgno, ese_status *st)
+{
+	struct wpage *rw, *aw;
+	ese_page rpg, apg;
+	ese_space_header sh;
+	ese_tag t0;
+	int err = tree_page(d, tr, tr->root, &rw, &rpg, st);
+	if (err || (err = ese_page_space_header(&rpg, tr->root, &sh, st)) ||
+	    (err = ese_page_tag(&rpg, tr->root, 0, &t0, st)))
+		return err;
+	if (!(sh.flags & 1)) {
+		/* single extent: bit k of the root's bitmap = page root+1+k */
+		uint32_t k = pgno - tr->root - 1;
+		if (pgno <= tr->root || pgno - tr->root >= sh.cpg_primary)
+			return ese_fail(st, JET_errSPOwnExtCorrupted, pgno, "%s %s: freed page %u is outside its single extent",
+			                tr->table, tr->name, pgno);
+		if (k >= 32 || sh.cpg_primary > 32)
+			return ese_fail(st, JET_errFeatureNotAvailable, pgno,
+			                "%s %s: single extent of %u pages: page %u has no availability bit", tr->table, tr->name,
+			                sh.cpg_primary, pgno);
+		if (sh.avail_bitmap & (1u << k))
+			return ese_fail(st, JET_errSPAvailExtCorrupted, pgno, "%s %s: freed page %u is already available",
+			                tr->table, tr->name, pgno);
+		uint8_t *bits = rw->buf + t0.off + (t0.len == 16 ? 0 : 1) + 12;
+		put_le32(bits, sh.avail_bitmap | (1u << k));
+		rw->dirty = 1;
+		return 0;
+	}
+	uint32_t oe_first = 0, oe_last = 0;
+	if ((err = owned_extent(d, tr, sh.pgno_oe, pgno, &oe_first, &oe_last, st)))
+		return err;
+	uint32_t ae = sh.pgno_oe + 1;
+	struct tree aet = { ae, tr->objid, 1, tr->table, "space (available extents)" };
+	if ((err = tree_page(d, &aet, ae, &aw, &apg, st)))
+		return err;
+	if ((apg.flags & (ESE_PF_ROOT | ESE_PF_LEAF | ESE_PF_SPACE_TREE)) != (ESE_PF_ROOT | ESE_PF_LEAF | ESE_PF_SPACE_TREE))
+		return ese_fail(st, JET_errFeatureNotAvailable, ae,
+		                "%s %s: available-extent tree at page %u is not a single root leaf (flags 0x%x)", tr->table,
+		                tr->name, ae, apg.flags);
+	/* the extents, one more slot for the new one */
+	size_t n = apg.ntags > 0 ? apg.ntags - 1u : 0;
+	struct extent *ex = calloc(n + 1, sizeof(*ex));
+	if (!ex)
+		return ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
+	size_t m = 0;
+	long left = -1, right = -1;
+	for (unsigned i = 1; i < apg.ntags; i++) {
+		ese_node nd;
+		if ((err = ese_page_node(&apg, ae, i, &nd, st)))
+			goto out;
+		if (nd.flags & ESE_NODE_DELETED)
+			continue;
+		struct extent *e = &ex[m];
+		e->klen = ese_node_key(&nd, e->key, sizeof(e->key));
+		if (e->klen == (size_t)-1 || nd.data_len > sizeof(e->data)) {
+			err = ese_fail(st, JET_errSPAvailExtCorrupted, ae, "page %u: available-extent node %u of %zu bytes", ae, i,
+			               nd.prefix_len + nd.suffix_len + nd.data_len);
+			goto out;
+		}
+		e->dlen = nd.data_len;
+		memcpy(e->data, nd.data, nd.data_len);
+		if (e->klen == 4 && e->dlen >= 4) {
+			uint32_t cpg = get_le32(e->data);
+			e->last = get_be32(e->key);
+			e->regular = 1;
+			if (cpg == 0) {
+				m++;              /* ESE's empty placeholder: kept as it is */
+				e->regular = 0;
+				continue;
+			}
+			if (cpg > e->last) {
+				err = ese_fail(st, JET_errSPAvailExtCorrupted, ae, "page %u: extent of %u pages ending at %u", ae, cpg,
+				               e->last);
+				goto out;
+			}
+			e->first = e->last - cpg + 1;
+			if (pgno >= e->first && pgno <= e->last) {
+				err = ese_fail(st, JET_errSPAvailExtCorrupted, pgno, "%s %s: freed page %u is already available",
+				               tr->table, tr->name, pgno);
+				goto out;
+			}
+			if (e->last + 1 == pgno && e->first >= oe_first)
+				left = (long)m;
+			if (e->first == pgno + 1 && e->last <= oe_last)
+				right = (long)m;
+		}
+		m++;
+	}
+	if (left >= 0 && right >= 0) {
+		/* one extent from left's first page to right's last */
+		put_le32(ex[right].data, ex[right].last - ex[left].first + 1);
+		memmove(&ex[left], &ex[left + 1], (m - (size_t)left - 1) * sizeof(*ex));
+		m--;
+	} else if (left >= 0) {
+		put_be32(ex[left].key, pgno);
+		put_le32(ex[left].data, pgno - ex[left].first + 1);
+	} else if (right >= 0) {
+		put_le32(ex[right].data, ex[right].last - pgno + 1);
+	} else {
+		/* a new extent of one page, in key order */
+		uint8_t key[4];
+		put_be32(key, pgno);
+		size_t at = 0;
+		while (at < m && bmcmp(ex[at].key, ex[at].klen, key, 4) < 0)
+			at++;
+		memmove(&ex[at + 1], &ex[at], (m - at) * sizeof(*ex));
+		memset(&ex[at], 0, sizeof(*ex));
+		memcpy(ex[at].key, key, 4);
+		ex[at].klen = 4;
+		put_le32(ex[at].data, 1);
+		ex[at].dlen = 4;
+		m++;
+	}
+	/* re-lay the root leaf: tag 0 = split buffer (+ key prefix) kept */
+	if ((err = ese_page_tag(&apg, ae, 0, &t0, st)))
+		goto out;
+	const uint8_t *prefix = aw->buf + t0.off + 16;
+	size_t plen = t0.len > 16 ? t0.len - 16u : 0;
+	ese_page_builder pb;
+	ese_pb_init(&pb, d->tmp, d->ps, apg.objid, apg.flags & ~ESE_PF_FLUSH_TYPE, apg.dbtime, aw->buf + t0.off, t0.len);
+	for (size_t i = 0; i < m; i++) {
+		size_t pre = plen > 2 && ex[i].klen >= plen && !memcmp(ex[i].key, prefix, plen) ? plen : 0;
+		if (ese_pb_add_node(&pb, ex[i].key, ex[i].klen, pre, ex[i].data, ex[i].dlen)) {
+			err = ese_fail(st, JET_errFeatureNotAvailable, ae,
+			               "%s %s: available-extent page %u is full (%zu extents); growing the tree is not implemented",
+			               tr->table, tr->name, ae, m);
+			goto out;
+		}
+	}
+	ese_pb_finish(&pb, 0, 0);
+	memcpy(aw->buf, d->tmp, d->ps);
+	aw->dirty = 1;
+out:
+	free(ex);
+	return err;
+}
+
+/* Flags page pgno Empty and gives it back to tree tr's available space. */
+static int free_page(ese_deleter *d, const struct tree *tr, struct wpage *w, ese_status *st)
+{
+	put_le32(w->buf + 36, get_le32(w->buf + 36) | ESE_PF_EMPTY);
+	w->dirty = 1;
+	int err = avail_add(d, tr, w->pgno, st);
+	if (!err)
+		d->stats.pages_freed++;
+	return err;
+}
+
+/* ---- removing an entry ------------------------------------------------ */
+
+/* Points the sibling links around leaf pg (being freed) at each other. */
+static int unlink_leaf(ese_deleter *d, const struct tree *tr, uint32_t pgno, const ese_page *pg, ese_status *st)
+{
+	struct wpage *w;
+	ese_page sib;
+	int err;
+	if (pg->prev) {
+		if ((err = tree_page(d, tr, pg->prev, &w, &sib, st)))
+			return err;
+		if (!(sib.flags & ESE_PF_LEAF) || sib.next != pgno)
+			return ese_fail(st, JET_errBadPageLink, pg->prev, "%s %s: page %u is not the leaf before page %u",
+			                tr->table, tr->name, pg->prev, pgno);
+		put_le32(w->buf + 20, pg->next);
+		w->dirty = 1;
+	}
+	if (pg->next) {
+		if ((err = tree_page(d, tr, pg->next, &w, &sib, st)))
+			return err;
+		if (!(sib.flags & ESE_PF_LEAF) || sib.prev != pgno)
+			return ese_fail(st, JET_errBadPageLink, pg->next, "%s %s: page %u is not the leaf after page %u",
+			                tr->table, tr->name, pg->next, pgno);
+		put_le32(w->buf + 16, pg->prev);
+		w->dirty = 1;
+	}
+	return 0;
+}
+
+/* Removes the leaf entry p points at; frees pages that empty (invariants
+ * 2-4 at the top of this file).  p is spent afterwards. */
+static int tree_remove(ese_deleter *d, const struct tree *tr, struct path *p, ese_status *st)
+{
+	int lv = p->depth - 1;
+	struct wpage *w;
+	ese_page pg;
+	unsigned left;
+	int err = tree_page(d, tr, p->pgno[lv], &w, &pg, st);
+	if (err || (err = relayout(d, w, pg.flags, p->idx[lv], 0, NULL, 0, 0, &left, st)))
+		return err;
+	if (left > 0 || lv == 0)
+		return 0;
+	/* an empty non-root leaf leaves the tree */
+	if ((err = ese_page_parse(&pg, w->buf, d->ps, w->pgno, st)) || (err = unlink_leaf(d, tr, w->pgno, &pg, st)) ||
+	    (err = free_page(d, tr, w, st)))
+		return err;
+	for (lv--; lv >= 0; lv--) {
+		if ((err = tree_page(d, tr, p->pgno[lv], &w, &pg, st)))
+			return err;
+		unsigned i = p->idx[lv], n = pg.ntags - 1u;
+		if (n <= 1) {
+			if (lv > 0) {
+				/* its only child went: the page goes too */
+				if ((err = free_page(d, tr, w, st)))
+					return err;
+				continue;
+			}
+			/* the root of a tree left without entries: an empty leaf */
+			uint32_t flags = (pg.flags & ~ESE_PF_PARENT_OF_LEAF) | ESE_PF_LEAF;
+			return relayout(d, w, flags, i, 0, NULL, 0, 0, NULL, st);
+		}
+		if (i == n) {
+			/* the last node goes: its key (the page's bound) moves to the new last */
+			ese_node nd;
+			if ((err = ese_page_node(&pg, w->pgno, i, &nd, st)))
+				return err;
+			uint8_t *k = malloc(ESE_KEY_MAX);
+			if (!k)
+				return ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
+			size_t kl = ese_node_key(&nd, k, ESE_KEY_MAX);
+			size_t pre = nd.prefix_len > 2 ? nd.prefix_len : 0;
+			err = kl == (size_t)-1 ? ese_fail(st, JET_errDatabaseCorrupted, w->pgno, "page %u: key too long", w->pgno)
+			                       : relayout(d, w, pg.flags, i, i - 1, k, kl, pre, NULL, st);
+			free(k);
+			return err;
+		}
+		return relayout(d, w, pg.flags, i, 0, NULL, 0, 0, NULL, st);
+	}
+	return 0;
+}
+
+/* ---- the plan --------------------------------------------------------- */
+
+/* One entry to remove: a bookmark in a tree. */
+struct victim {
+	struct tree tr;
+	uint8_t *bm;
+	size_t len;
+};
+
+struct plan {
+	struct victim *v;
+	size_t n, cap;
+	uint8_t (*lids)[8];        /* LIDs referenced (as stored, little-endian) */
+	size_t *lidlen;
+	size_t nlids, caplids;
+};
+
+static void plan_free(struct plan *pl)
+{
+	for (size_t i = 0; i < pl->n; i++)
+		free(pl->v[i].bm);
+	free(pl->v);
+	free(pl->lids);
+	free(pl->lidlen);
+	memset(pl, 0, sizeof(*pl));
+}
+
+static int plan_add(struct plan *pl, const struct tree *tr, const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+{
+	if (pl->n == pl->cap) {
+		size_t cap = pl->cap ? pl->cap * 2 : 8;
+		struct victim *p = realloc(pl->v, cap * sizeof(*p));
+		if (!p)
+			return -1;
+		pl->v = p;
+		pl->cap = cap;
+	}
+	uint8_t *bm = malloc(al + bl + 1);
+	if (!bm)
+		return -1;
+	memcpy(bm, a, al);
+	if (bl)
+		memcpy(bm + al, b, bl);
+	pl->v[pl->n++] = (struct victim){ *tr, bm, al + bl };
+	return 0;
+}
+
+static int plan_lid(struct plan *pl, const uint8_t *lid, size_t len)
+{
+	if (pl->nlids == pl->caplids) {
+		size_t cap = pl->caplids ? pl->caplids * 2 : 8;
+		uint8_t (*l)[8] = realloc(pl->lids, cap * sizeof(*l));
+		if (l)
+			pl->lids = l;
+		size_t *n = realloc(pl->lidlen, cap * sizeof(*n));
+		if (n)
+			pl->lidlen = n;
+		if (!l || !n)
+			return -1;
+		pl->caplids = cap;
+	}
+	memcpy(pl->lids[pl->nlids], lid, len);
+	pl->lidlen[pl->nlids++] = len;
+	return 0;
+}
+
+struct lvctx {
+	ese_db *db;
+	const ese_table *t;
+};
+
+static int lv_reader(void *ctx, const uint8_t *lid, size_t lidlen, ese_sbuf *out, ese_status *st)
+{
+	struct lvctx *c = ctx;
+	return ese_lv_read(c->db, c->t, lid, lidlen, out, NULL, st);
+}
+
+/* The key spec of ix from its own catalog record, else from ese_index. */
+static const ese_key_spec *index_spec(ese_deleter *d, const ese_table *t, const ese_index *ix)
+{
+	for (size_t i = 0; i < d->nspecs; i++)
+		if (d->specs[i].objid == ix->objid)
+			return &d->specs[i].spec;
+	struct spec_cache *p = realloc(d->specs, (d->nspecs + 1) * sizeof(*p));
+	if (!p)
+		return NULL;
+	d->specs = p;
+	struct spec_cache *sc = &d->specs[d->nspecs];
+	memset(sc, 0, sizeof(*sc));
+	sc->objid = ix->objid;
+	ese_key_spec_from_index(&sc->spec, ix);
+	uint8_t key[ESE_KEY_CATALOG_ID_LEN];
+	ese_key_catalog_id(key, t->objid, ESE_SYSOBJ_INDEX, ix->objid);
+	ese_cursor *c;
+	ese_status tmp = { 0 };
+	if (ese_cursor_open(d->db, 4, 2, &c, &tmp) == 0) {
+		size_t kl, dl;
+		if (ese_cursor_seek(c, key, sizeof(key), &tmp) == 0) {
+			const uint8_t *k = ese_cursor_key(c, &kl), *dt = ese_cursor_data(c, &dl);
+			ese_record r;
+			ese_key_spec spec;
+			if (kl == sizeof(key) && !memcmp(k, key, kl) && ese_record_parse(&r, dt, dl, d->large, &tmp) == 0 &&
+			    ese_key_spec_from_catalog(&spec, &r, &tmp) == 0) {
+				sc->spec = spec;
+				sc->from_catalog = 1;
+			}
+		}
+		ese_cursor_close(c);
+	}
+	d->nspecs++;
+	return &sc->spec;
+}
+
+/* Adds every entry of index tree tr whose data is pk; *found counts them. */
+static int scan_index(ese_deleter *d, struct plan *pl, const struct tree *tr, const uint8_t *pk, size_t pklen,
+                      size_t *found, ese_status *st)
+{
+	ese_cursor *c;
+	int err = ese_cursor_open(d->db, tr->root, tr->objid, &c, st);
+	if (err)
+		return err;
+	*found = 0;
+	for (err = ese_cursor_first(c, st); err == 0; err = ese_cursor_next(c, st)) {
+		size_t kl, dl;
+		const uint8_t *k = ese_cursor_key(c, &kl), *dt = ese_cursor_data(c, &dl);
+		if (dl != pklen || memcmp(dt, pk, pklen))
+			continue;
+		if (plan_add(pl, tr, k, kl, tr->unique ? NULL : dt, tr->unique ? 0 : dl)) {
+			err = ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
+			break;
+		}
+		(*found)++;
+	}
+	ese_cursor_close(c);
+	return err == JET_errRecordNotFound ? 0 : err;
+}
+
+/* The index entries of record r (primary key pk) to remove from ix. */
+static int plan_index(ese_deleter *d, struct plan *pl, const ese_table *t, const ese_index *ix, const ese_record *r,
+                      const uint8_t *pk, size_t pklen, ese_status *st)
+{
+	struct tree tr = { ix->pgno_fdp, ix->objid, (ix->flags & ESE_IDX_UNIQUE) != 0, t->name, ix->name };
+	const ese_key_spec *spec = index_spec(d, t, ix);
+	if (!spec)
+		return ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
+	ese_keylist kl;
+	ese_keylist_init(&kl);
+	struct lvctx lc = { d->db, t };
+	ese_status kst = { 0 };
+	size_t start = pl->n;
+	int err = ese_index_keys(t, ix, spec, r, lv_reader, &lc, &kl, &kst);
+	int scan = err != 0;
+	if (err == JET_errOutOfMemory) {
+		ese_keylist_free(&kl);
+		return ese_fail(st, err, 0, "out of memory");
+	}
+	for (size_t i = 0; !scan && i < kl.n; i++) {
+		size_t klen;
+		const uint8_t *k = ese_keylist_key(&kl, i, &klen);
+		struct path p;
+		if (plan_add(pl, &tr, k, klen, tr.unique ? NULL : pk, tr.unique ? 0 : pklen)) {
+			ese_keylist_free(&kl);
+			return ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
+		}
+		struct victim *v = &pl->v[pl->n - 1];
+		err = tree_find(d, &tr, v->bm, v->len, &p, st);
+		if (err < 0) {
+			ese_keylist_free(&kl);
+			return err;
+		}
+		if (err == 0 && tr.unique) {
+			/* a unique index's entry for this key must point at this record */
+			struct wpage *w;
+			ese_page pg;
+			ese_node nd;
+			if ((err = tree_page(d, &tr, p.pgno[p.depth - 1], &w, &pg, st)) ||
+			    (err = ese_page_node(&pg, w->pgno, p.idx[p.depth - 1], &nd, st))) {
+				ese_keylist_free(&kl);
+				return err;
+			}
+			err = nd.data_len != pklen || memcmp(nd.data, pk, pklen);
+		}
+		if (err)
+			scan = 1;
+	}
+	size_t computed = kl.n;
+	ese_keylist_free(&kl);
+	if (!scan)
+		return 0;
+	/* not computable, or not where its key says: search by bookmark */
+	while (pl->n > start)
+		free(pl->v[--pl->n].bm);
+	size_t found;
+	d->stats.index_scans++;
+	if ((err = scan_index(d, pl, &tr, pk, pklen, &found, st)))
+		return err;
+	if (found || computed == 0)
+		return 0;
+	if (d->flags & ESE_DELETE_LENIENT) {
+		d->stats.missing += computed;
+		return 0;
+	}
+	return ese_fail(st, JET_errSecondaryIndexCorrupted, ix->pgno_fdp,
+	                "table %s index %s: no entry for the record being deleted (%zu expected)", t->name, ix->name,
+	                computed);
+}
+
+/* The separated long values record r references. */
+static int plan_lids(struct plan *pl, const ese_table *t, const ese_record *r, ese_status *st)
+{
+	for (size_t i = 0; i < r->ntagged; i++) {
+		uint32_t fid;
+		ese_colval v;
+		int err = ese_record_tagged_at(r, i, &fid, &v, st);
+		if (err)
+			return err;
+		if (!v.present)
+			continue;
+		size_t cnt = ese_colval_count(&v);
+		for (size_t k = 0; k < cnt; k++) {
+			const uint8_t *p;
+			size_t n;
+			int sep;
+			if ((err = ese_colval_instance(&v, k, &p, &n, &sep, st)))
+				return err;
+			if (!sep)
+				continue;
+			if (n != 4 && n != 8)
+				return ese_fail(st, JET_errDatabaseCorrupted, 0, "table %s column %u: long-value id of %zu bytes",
+				                t->name, fid, n);
+			if (plan_lid(pl, p, n))
+				return ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
+		}
+	}
+	return 0;
+}
+
+/* ---- long values ------------------------------------------------------ */
+
+/* Drops one reference to long value lid; removes it at 0. */
+static int lv_unref(ese_deleter *d, const ese_table *t, const uint8_t *lid, size_t lidlen, ese_status *st)
+{
+	struct tree tr = { t->lv_pgno_fdp, t->lv_objid, 1, t->name, "long values" };
+	uint8_t key[8];
+	if (lidlen == 4) {
+		put_be32(key, get_le32(lid));
+	} else {
+		put_be32(key, get_le32(lid + 4));
+		put_be32(key + 4, get_le32(lid));
+	}
+	struct path p;
+	int err = t->lv_pgno_fdp ? tree_find(d, &tr, key, lidlen, &p, st) : 1;
+	struct wpage *w = NULL;
+	ese_page pg;
+	ese_node nd;
+	if (err == 0 && !(err = tree_page(d, &tr, p.pgno[p.depth - 1], &w, &pg, st)))
+		err = ese_page_node(&pg, w->pgno, p.idx[p.depth - 1], &nd, st);
+	if (err < 0)
+		return err;
+	int exists = err == 0;
+	uint32_t refs = exists && nd.data_len >= 8 ? get_le32(nd.data) : 0;
+	if (!exists || refs == 0) {
+		/* damage: strict refuses; lenient removes what is left of it */
+		if (!(d->flags & ESE_DELETE_LENIENT))
+			return ese_fail(st, JET_errLVCorrupted, w ? w->pgno : t->lv_pgno_fdp,
+			                "table %s: long value 0x%02x%02x%02x%02x %s", t->name, key[0], key[1], key[2], key[3],
+			                exists ? "has reference count 0" : "the record references does not exist");
+		d->stats.missing++;
+		if (!t->lv_pgno_fdp)
+			return 0;
+	} else {
+		d->stats.lv_refs++;
+		if (refs > 1) {
+			put_le32(w->buf + (nd.data - w->buf), refs - 1);
+			w->dirty = 1;
+			return 0;
+		}
+	}
+	/* the last reference: the root, then every chunk (key LID || offset) */
+	int removed = exists;
+	if (exists && (err = tree_remove(d, &tr, &p, st)))
+		return err;
+	for (;;) {
+		size_t len;
+		err = tree_seek(d, &tr, key, lidlen, &p, d->kbuf, &len, st);
+		if (err == JET_errRecordNotFound)
+			break;
+		if (err)
+			return err;
+		if (len != lidlen + 4 || memcmp(d->kbuf, key, lidlen))
+			break;
+		if ((err = tree_remove(d, &tr, &p, st)))
+			return err;
+		removed = 1;
+	}
+	d->stats.lvs_deleted += removed;
+	return 0;
+}
+
+/* ---- the API ---------------------------------------------------------- */
+
+int ese_delete_open(const char *path, unsigned flags, ese_deleter **out, ese_status *st)
+{
+	*out = NULL;
+	struct stat sb;
+	/* read-only files stay read-only, whoever runs this */
+	if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    (!(sb.st_mode & (S_IWUSR | S_IWGRP | S_IWOTH)) || (access(path, W_OK) != 0 && (errno == EACCES || errno == EROFS))))
+		return ese_fail(st, JET_errDatabaseFileReadOnly, 0, "%s: the file is read-only", path);
+	ese_deleter *d = calloc(1, sizeof(*d));
+	if (!d)
+		return ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
+	d->flags = flags;
+	int err = ese_db_open(path, ESE_OPEN_RDWR, &d->db, st);
+	if (err)
+		goto fail;
+	d->hdr = *ese_db_header(d->db);
+	if (d->hdr.state != ESE_DBSTATE_CLEAN) {
+		err = ese_fail(st, JET_errDatabaseDirtyShutdown, 0, "%s: database is in state %u (%s), not Clean Shutdown",
+		               path, d->hdr.state, ese_dbstate_name(d->hdr.state));
+		goto fail;
+	}
+	if (d->hdr.version != 0x620) {
+		err = ese_fail(st, JET_errInvalidParameter, 0, "%s: format 0x%x is not 0x620", path, d->hdr.version);
+		goto fail;
+	}
+	d->ps = ese_db_page_size(d->db);
+	d->npages = ese_db_page_count(d->db);
+	d->large = ese_page_is_large(d->ps);
+	d->dbtime = d->hdr.dbtime;
+	d->tmp = malloc(d->ps);
+	d->kbuf = malloc(BM_MAX);
+	if (!d->tmp || !d->kbuf) {
+		err = ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
+		goto fail;
+	}
+	if ((err = ese_catalog_load(d->db, 4, &d->cat, st)))
+		goto fail;
+	*out = d;
+	return 0;
+fail:
+	ese_catalog_free(d->cat);
+	ese_db_close(d->db);
+	free(d->tmp);
+	free(d->kbuf);
+	free(d);
+	return err;
+}
+
+const ese_catalog *ese_delete_catalog(const ese_deleter *d) { return d->cat; }
+const ese_delete_stats *ese_delete_get_stats(const ese_deleter *d) { return &d->stats; }
+
+int ese_delete_record(ese_deleter *d, const char *table, const uint8_t *key, size_t klen, ese_status *st)
+{
+	if (d->broken)
+		return ese_fail(st, JET_errDiskIO, 0, "%s: an earlier write failed", ese_db_path(d->db));
+	const ese_table *t = ese_catalog_find_table(d->cat, table);
+	if (!t)
+		return ese_fail(st, JET_errObjectNotFound, 0, "no table %s", table);
+	if (klen == 0 || klen > ESE_KEY_MAX)
+		return ese_fail(st, JET_errRecordNotFound, 0, "table %s: a key of %zu bytes names no record", t->name, klen);
+	struct tree data = { t->pgno_fdp, t->objid, 1, t->name, "data" };
+	struct plan pl = { 0 };
+	ese_delete_stats saved = d->stats;
+	uint8_t *rec = NULL;
+	struct path p;
+	int err = tree_find(d, &data, key, klen, &p, st);
+	if (err) {
+		if (err == 1)
+			err = ese_fail(st, JET_errRecordNotFound, 0, "table %s: no record with that key", t->name);
+		goto out;
+	}
+	/* plan: the record (copied: the apply phase re-lays its page) */
+	struct wpage *w;
+	ese_page pg;
+	ese_node nd;
+	if ((err = tree_page(d, &data, p.pgno[p.depth - 1], &w, &pg, st)) ||
+	    (err = ese_page_node(&pg, w->pgno, p.idx[p.depth - 1], &nd, st)))
+		goto out;
+	size_t rlen = nd.data_len;
+	if (!(rec = malloc(rlen ? rlen : 1))) {
+		err = ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
+		goto out;
+	}
+	memcpy(rec, nd.data, rlen);
+	ese_record r;
+	if ((err = ese_record_parse(&r, rec, rlen, d->large, st)))
+		goto out;
+	for (size_t i = 0; i < t->nindexes; i++) {
+		const ese_index *ix = &t->indexes[i];
+		if (ix->objid == t->objid || ix->pgno_fdp == t->pgno_fdp)
+			continue;            /* the primary index is the data tree */
+		if ((err = plan_index(d, &pl, t, ix, &r, key, klen, st)))
+			goto out;
+	}
+	if ((err = plan_lids(&pl, t, &r, st)))
+		goto out;
+	/* apply, in memory */
+	if ((err = tree_find(d, &data, key, klen, &p, st)) || (err = tree_remove(d, &data, &p, st)))
+		goto out;
+	for (size_t i = 0; i < pl.n; i++) {
+		struct victim *v = &pl.v[i];
+		err = tree_find(d, &v->tr, v->bm, v->len, &p, st);
+		if (err == 1) {
+			/* planned twice (a duplicate key list), already gone */
+			err = 0;
+			continue;
+		}
+		if (err || (err = tree_remove(d, &v->tr, &p, st)))
+			goto out;
+		d->stats.index_entries++;
+	}
+	for (size_t i = 0; i < pl.nlids; i++)
+		if ((err = lv_unref(d, t, pl.lids[i], pl.lidlen[i], st)))
+			goto out;
+	/* write */
+	err = ws_flush(d, st);
+	if (!err)
+		d->stats.records++;
+out:
+	if (err && !d->broken)
+		d->stats = saved;         /* nothing of it reached the file */
+	ws_discard(d);
+	plan_free(&pl);
+	free(rec);
+	return err;
+}
+
+int ese_delete_close(ese_deleter *d, ese_status *st)
+{
+	if (!d)
+		return 0;
+	int err = 0;
+	if (d->marked_dirty && !d->broken) {
+		if (fsync(ese_db_fd(d->db)) != 0)
+			err = io_error(d, st, errno, 0, "fsync");
+		else
+			err = write_header(d, ESE_DBSTATE_CLEAN, st);
+	} else if (d->broken) {
+		err = ese_fail(st, JET_errDiskIO, 0, "%s: an earlier write failed; the header stays Dirty",
+		               ese_db_path(d->db));
+	}
+	ws_discard(d);
+	free(d->ws);
+	free(d->specs);
+	ese_catalog_free(d->cat);
+	ese_db_close(d->db);
+	free(d->tmp);
+	free(d->kbuf);
+	free(d);
+	return err;
+}

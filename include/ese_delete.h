@@ -1,0 +1,130 @@
+/*
+ * ese_delete.h - delete records in place, as a live ESE store does.
+ *
+ * A deleter is a database opened read-write under an exclusive lock.
+ * ese_delete_record removes one record of a table by its primary key: its
+ * node in the table's data tree, its entry in every secondary index, and
+ * one reference to each separated long value it holds (a long value whose
+ * reference count reaches 0 is removed, root and chunks).  Leaves are left
+ * sparse, as ESE leaves them; a page that becomes empty is unlinked from
+ * its siblings, its pointer is removed from its parent (recursively when a
+ * parent empties, the root becoming an empty leaf when its tree empties),
+ * it is flagged Empty and returned to the owning tree's available-extent
+ * space.  Everything else stays as it was: no page is split, merged or
+ * moved, separators stay (ESE-FORMAT-NOTES 3.1 keeps them valid).
+ *
+ * Atomicity and ordering.  One ese_delete_record call first reads and
+ * plans (the record, its index keys, its long values), then changes copies
+ * of the pages it touches in memory, and only when every change succeeded
+ * writes them, each with a new dbtime and checksum.  A call that fails
+ * writes nothing.  The first write of a session marks the header Dirty
+ * (fsynced before any data page); ese_delete_close fsyncs the data pages
+ * and writes both header copies, Clean, with the last dbtime used, then
+ * fsyncs again.  A crash in between leaves a database ESE refuses to attach
+ * as is (dirty shutdown) instead of one that looks clean.  There is no
+ * rollback journal: crash safety beyond that is not provided.
+ *
+ * While a deleter is open nothing else can open the file (the lock), and
+ * the deleter's ese_db is not handed out: its page cache and header would
+ * not see the pages written here.
+ */
+#ifndef ESE_DELETE_H
+#define ESE_DELETE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "ese_catalog.h"
+#include "ese_error.h"
+
+/* JET errors this module adds to ese_error.h's list (values from jethdr.w). */
+#ifndef JET_errFeatureNotAvailable
+#define JET_errFeatureNotAvailable     (-1001)  /* a layout this module does not modify */
+#endif
+#ifndef JET_errDatabaseFileReadOnly
+#define JET_errDatabaseFileReadOnly    (-1008)  /* the file is read-only */
+#endif
+#ifndef JET_errSecondaryIndexCorrupted
+#define JET_errSecondaryIndexCorrupted (-1414)  /* a secondary index lacks the record's entry */
+#endif
+#ifndef JET_errLVCorrupted
+#define JET_errLVCorrupted             (-1526)  /* a long value is missing or its refcount is 0 */
+#endif
+#ifndef JET_errSPAvailExtCorrupted
+#define JET_errSPAvailExtCorrupted     (-341)   /* a freed page is already available */
+#endif
+#ifndef JET_errSPOwnExtCorrupted
+#define JET_errSPOwnExtCorrupted       (-343)   /* a freed page is not owned by its tree */
+#endif
+
+typedef struct ese_deleter ese_deleter;
+
+/* Open flags. */
+#define ESE_DELETE_LENIENT 1u   /* an index entry or long value the record
+                                 * should have but lacks is counted in
+                                 * stats.missing instead of failing the call */
+
+/* What a deleter has done since it was opened (cumulative). */
+typedef struct ese_delete_stats {
+	uint64_t records;          /* records deleted */
+	uint64_t index_entries;    /* secondary index entries removed */
+	uint64_t index_scans;      /* indexes searched entry by entry because the
+	                            * record's key could not be computed or was
+	                            * not found under its computed key */
+	uint64_t lv_refs;          /* long-value references dropped */
+	uint64_t lvs_deleted;      /* long values removed (last reference gone) */
+	uint64_t pages_freed;      /* emptied pages returned to available space */
+	uint64_t pages_written;    /* data pages written (headers not counted) */
+	uint64_t missing;          /* ESE_DELETE_LENIENT: entries / LVs absent */
+} ese_delete_stats;
+
+/* Opens the database at path for deleting records: ese_db_open with
+ * ESE_OPEN_RDWR (exclusive lock), then the catalog.  flags: ESE_DELETE_*.
+ * Returns 0 and *out, or:
+ *   JET_errDatabaseFileReadOnly   the file has no write permission bit set,
+ *                                 or cannot be opened for writing
+ *                                 (refused even for root)
+ *   JET_errFileAccessDenied       another opener holds a lock on the file
+ *   JET_errDatabaseDirtyShutdown  the header is not in Clean Shutdown state
+ *   JET_errInvalidParameter       a database format this module does not
+ *                                 write (not 0x620)
+ *   any error of ese_db_open or ese_catalog_load
+ * On error nothing was written and *out is NULL. */
+int ese_delete_open(const char *path, unsigned flags, ese_deleter **out, ese_status *st);
+
+/* The catalog read at open (valid until ese_delete_close).  Deleting
+ * records never changes it. */
+const ese_catalog *ese_delete_catalog(const ese_deleter *d);
+
+/* Deletes the record of table `table` whose primary key (the normalised
+ * key as stored in the data tree; for a table without a primary index the
+ * 4-byte big-endian DBK) is key[0..klen).  Returns 0, or:
+ *   JET_errObjectNotFound          no such table
+ *   JET_errRecordNotFound          no record has that key
+ *   JET_errSecondaryIndexCorrupted a secondary index holds no entry for the
+ *                                  record (not with ESE_DELETE_LENIENT)
+ *   JET_errLVCorrupted             a long value the record references is
+ *                                  missing or has refcount 0 (not lenient)
+ *   JET_errSPAvailExtCorrupted / JET_errSPOwnExtCorrupted
+ *                                  an emptied page is already available /
+ *                                  not owned by its tree
+ *   JET_errFeatureNotAvailable     an emptied page would have to go to an
+ *                                  available-extent tree that is not a
+ *                                  single root leaf, or that leaf is full
+ *   JET_errDatabaseCorrupted / JET_errBadPageLink  a tree on the way is damaged
+ *   JET_errDiskIO / JET_errDiskFull  writing failed: the deleter is then
+ *                                  unusable and the header stays Dirty
+ *   JET_errOutOfMemory
+ * On any error but a write error, the file is unchanged by this call. */
+int ese_delete_record(ese_deleter *d, const char *table, const uint8_t *key, size_t klen, ese_status *st);
+
+/* Counters since open. */
+const ese_delete_stats *ese_delete_get_stats(const ese_deleter *d);
+
+/* Finishes the session and frees d: if any page was written, fsyncs them,
+ * writes both header copies (state Clean, dbtime = the last one stamped on
+ * a page) and fsyncs.  Returns 0, or JET_errDiskIO (the header then stays
+ * Dirty).  A session that wrote nothing leaves the file untouched.
+ * d may be NULL. */
+int ese_delete_close(ese_deleter *d, ese_status *st);
+
+#endif
