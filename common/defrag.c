@@ -785,7 +785,12 @@ int ese_defrag(const char *path, const ese_defrag_opts *opts, ese_defrag_result 
 	res->verify_seconds = ese_now() - tv;
 	progress(&d, ESE_DEFRAG_PHASE_VERIFY);
 
-	/* 4. the swap */
+	/* 4. the swap: the copy takes the original's permissions and owner first */
+	if (stat(path, &sb) == 0) {
+		if (chmod(res->temp_path, sb.st_mode & 07777) != 0 ||
+		    (geteuid() == 0 && chown(res->temp_path, sb.st_uid, sb.st_gid) != 0))
+			note(opts, "Note: could not give %s the original's permissions", res->temp_path);
+	}
 	if (opts->preserve) {
 		res->kept_copy = 1;
 		note(opts, "The original is untouched; the defragmented copy is %s", res->temp_path);

@@ -52,6 +52,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -299,8 +300,9 @@ static int child_pgno(ese_deleter *d, const ese_page *pg, uint32_t pgno, unsigne
 	return 0;
 }
 
-/* Descends from level lv (path->pgno[lv] set) to a leaf, taking node
- * `first ? 1 : by bm` at each internal level. */
+/* Descends from level lv (p->pgno[lv] set) to a leaf: at each internal
+ * level the child whose range holds bm, or the first child when bm is
+ * NULL.  Checks owner, root flag, depth and that no page repeats. */
 static int descend(ese_deleter *d, const struct tree *tr, struct path *p, int lv, const uint8_t *bm, size_t bmlen,
                    ese_status *st)
 {
@@ -430,7 +432,8 @@ static int relayout(ese_deleter *d, struct wpage *w, uint32_t flags, unsigned dr
 		const uint8_t *key = nk;
 		size_t klen = nklen, pre = nkpre;
 		if (i != rekey) {
-			klen = ese_node_key(&n, d->kbuf, BM_MAX);
+			if ((klen = ese_node_key(&n, d->kbuf, BM_MAX)) == (size_t)-1)
+				return ese_fail(st, JET_errDatabaseCorrupted, w->pgno, "page %u: node %u key too long", w->pgno, i);
 			key = d->kbuf;
 			pre = n.prefix_len > 2 ? n.prefix_len : 0;   /* 1-2 byte prefixes are stored whole */
 		}
@@ -693,6 +696,7 @@ static int tree_remove(ese_deleter *d, const struct tree *tr, struct path *p, es
 				/* its only child went: the page goes too */
 				if ((err = free_page(d, tr, w, st)))
 					return err;
+				d->stats.internal_freed++;
 				continue;
 			}
 			/* the root of a tree left without entries: an empty leaf */
@@ -1144,6 +1148,54 @@ out:
 	ws_discard(d);
 	plan_free(&pl);
 	free(rec);
+	return err;
+}
+
+int ese_delete_index_entry(ese_deleter *d, const char *table, const char *index, const uint8_t *key, size_t klen,
+                           const uint8_t *data, size_t dlen, ese_status *st)
+{
+	if (d->broken)
+		return ese_fail(st, JET_errDiskIO, 0, "%s: an earlier write failed", ese_db_path(d->db));
+	const ese_table *t = ese_catalog_find_table(d->cat, table);
+	if (!t)
+		return ese_fail(st, JET_errObjectNotFound, 0, "no table %s", table);
+	const ese_index *ix = NULL;
+	for (size_t i = 0; i < t->nindexes && !ix; i++)
+		if (t->indexes[i].name && !strcasecmp(t->indexes[i].name, index) && t->indexes[i].objid != t->objid &&
+		    t->indexes[i].pgno_fdp != t->pgno_fdp)
+			ix = &t->indexes[i];
+	if (!ix)
+		return ese_fail(st, JET_errIndexNotFound, 0, "table %s has no secondary index %s", t->name, index);
+	struct tree tr = { ix->pgno_fdp, ix->objid, (ix->flags & ESE_IDX_UNIQUE) != 0, t->name, ix->name };
+	if (klen > ESE_KEY_MAX || dlen > ESE_KEY_MAX)
+		return ese_fail(st, JET_errRecordNotFound, 0, "table %s index %s: no entry with a key of %zu bytes", t->name,
+		                ix->name, klen);
+	uint8_t *bm = malloc(klen + dlen + 1);
+	if (!bm)
+		return ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
+	memcpy(bm, key, klen);
+	if (!tr.unique && dlen)
+		memcpy(bm + klen, data, dlen);
+	size_t bmlen = tr.unique ? klen : klen + dlen;
+	struct path p;
+	int err = tree_find(d, &tr, bm, bmlen, &p, st);
+	if (err == 0 && tr.unique) {
+		struct wpage *w;
+		ese_page pg;
+		ese_node nd;
+		if (!(err = tree_page(d, &tr, p.pgno[p.depth - 1], &w, &pg, st)) &&
+		    !(err = ese_page_node(&pg, w->pgno, p.idx[p.depth - 1], &nd, st)))
+			err = nd.data_len != dlen || (dlen && memcmp(nd.data, data, dlen));
+	}
+	if (err == 1)
+		err = ese_fail(st, JET_errRecordNotFound, 0, "table %s index %s: no such entry", t->name, ix->name);
+	ese_delete_stats saved = d->stats;
+	if (!err && !(err = tree_remove(d, &tr, &p, st)) && !(err = ws_flush(d, st)))
+		d->stats.index_entries++;
+	if (err && !d->broken)
+		d->stats = saved;
+	ws_discard(d);
+	free(bm);
 	return err;
 }
 

@@ -26,7 +26,7 @@
  */
 #include "ese_integrity.h"
 #include "ese_cli.h"
-#include "ese_checkscan.h"
+#include "ese_checksum.h"
 #include "ese_cursor.h"
 #include "ese_lv.h"
 #include "ese_page.h"
@@ -36,6 +36,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAX_DEPTH ESE_CURSOR_MAX_DEPTH
 #define KEYBUF (2 * ESE_KEY_MAX)
@@ -1097,39 +1098,61 @@ static int check_root(struct ctx *c, const char *table, const char *tree, uint32
 
 /* ---- pass 6: pages outside the trees ------------------------------------------------ */
 
+static void report_bad_page(struct ctx *c, uint32_t pgno, const ese_pagecheck_info *info, ese_pagecheck r)
+{
+	ese_where at = { pgno, 0, NULL, "not in any tree", -1 };
+	switch (r) {
+	case ESE_PAGE_BAD:
+		ese_report(c->rep, ESE_PR_PAGE_CHECKSUM, &at, "stored 0x%016llx, computed 0x%016llx",
+		           (unsigned long long)info->expected, (unsigned long long)info->actual);
+		break;
+	case ESE_PAGE_CORRECTABLE:
+		ese_report(c->rep, ESE_PR_PAGE_CORRECTABLE, &at, "bit %u", info->bad_bit);
+		break;
+	case ESE_PAGE_WRONG_PGNO:
+		ese_report(c->rep, ESE_PR_PAGE_WRONG_PGNO, &at, "it holds page %u", info->stored_pgno);
+		break;
+	case ESE_PAGE_UNINIT:
+		c->res->pages_uninit++;
+		break;
+	default:
+		break;
+	}
+}
+
+/* Pages no tree reached: read in runs, each checksummed (tree pages were
+ * verified as they were read in pass 4). */
 static void scan_other_pages(struct ctx *c)
 {
-	ese_checkscan r;
-	ese_status st = { 0 };
-	if (ese_checkscan_run(c->db, 0, &r, &st)) {
+	const uint32_t run_max = (1u << 20) / c->ps;
+	uint8_t *buf = malloc((size_t)run_max * c->ps);
+	if (!buf) {
 		c->oom = 1;
 		return;
 	}
-	c->res->pages_uninit = r.uninit;
-	for (size_t i = 0; i < r.nproblems; i++) {
-		const ese_badpage *b = &r.problems[i];
-		if (b->pgno <= 0 || b->pgno > c->npages || bit_get(c->used, (uint32_t)b->pgno))
-			continue;         /* headers: pass 1; tree pages: pass 4 */
-		ese_where at = { (uint32_t)b->pgno, 0, NULL, "not in any tree", -1 };
-		switch (b->kind) {
-		case ESE_PP_BAD_CHECKSUM:
-			ese_report(c->rep, ESE_PR_PAGE_CHECKSUM, &at, "stored 0x%016llx, computed 0x%016llx",
-			           (unsigned long long)b->expected, (unsigned long long)b->actual);
-			break;
-		case ESE_PP_CORRECTABLE:
-			ese_report(c->rep, ESE_PR_PAGE_CORRECTABLE, &at, "bit %u", b->bit);
-			break;
-		case ESE_PP_WRONG_PGNO:
-			ese_report(c->rep, ESE_PR_PAGE_WRONG_PGNO, &at, "it holds page %u", b->other);
-			break;
-		case ESE_PP_READ_ERROR:
-			ese_report(c->rep, ESE_PR_PAGE_READ, &at, "read failed");
-			break;
-		default:
-			break;        /* truncation: pass 1/3; zero pages in use: pass 5 */
+	for (uint32_t p = 1; p <= c->npages;) {
+		if (bit_get(c->used, p)) {
+			p++;
+			continue;
 		}
+		uint32_t n = 0;
+		while (n < run_max && p + n <= c->npages && !bit_get(c->used, p + n))
+			n++;
+		ssize_t got = pread(ese_db_fd(c->db), buf, (size_t)n * c->ps, (off_t)((uint64_t)p + 1) * c->ps);
+		uint32_t whole = got > 0 ? (uint32_t)((size_t)got / c->ps) : 0;
+		for (uint32_t i = 0; i < whole; i++) {
+			ese_pagecheck_info info;
+			ese_pagecheck r = ese_checksum_verify_page(buf + (size_t)i * c->ps, c->ps, p + i, &info);
+			if (r != ESE_PAGE_OK)
+				report_bad_page(c, p + i, &info, r);
+		}
+		for (uint32_t i = whole; i < n; i++) {
+			ese_where at = { p + i, 0, NULL, "not in any tree", -1 };
+			ese_report(c->rep, ESE_PR_PAGE_READ, &at, "read failed");
+		}
+		p += n;
 	}
-	ese_checkscan_free(&r);
+	free(buf);
 }
 
 /* ---- driver ---------------------------------------------------------------------- */

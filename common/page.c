@@ -40,6 +40,23 @@ int ese_page_parse(ese_page *pg, const uint8_t *buf, uint32_t size, uint32_t pgn
 	if (pg->ib_mic_free > size - pg->hdr_len - (uint32_t)pg->ntags * 4)
 		return ese_fail(st, JET_errDatabaseCorrupted, pgno,
 		                "page %u: ibMicFree %u overlaps the tag array", pgno, pg->ib_mic_free);
+	if (pg->ntags) {
+		ese_tag t0;
+		if (ese_page_tag(pg, pgno, 0, &t0, NULL)) {
+			pg->tag0_bad = 1;
+		} else {
+			pg->prefix = buf + t0.off;
+			pg->prefix_len = t0.len;
+			if (pg->flags & ESE_PF_ROOT) {
+				if ((pg->flags & ESE_PF_SPACE_TREE) && t0.len >= 16) {
+					pg->prefix += 16;
+					pg->prefix_len -= 16;
+				} else {
+					pg->prefix_len = 0;
+				}
+			}
+		}
+	}
 	return 0;
 }
 
@@ -65,30 +82,17 @@ int ese_page_tag(const ese_page *pg, uint32_t pgno, unsigned i, ese_tag *t, ese_
 	return 0;
 }
 
-/* The bytes node keys of this page take their prefix from. */
-static void page_prefix(const ese_page *pg, const ese_tag *t0, const uint8_t **p, size_t *n)
-{
-	*p = pg->buf + t0->off;
-	*n = t0->len;
-	if (pg->flags & ESE_PF_ROOT) {
-		if ((pg->flags & ESE_PF_SPACE_TREE) && t0->len >= 16) {
-			*p += 16;
-			*n -= 16;
-		} else {
-			*n = 0;
-		}
-	}
-}
-
 int ese_page_node(const ese_page *pg, uint32_t pgno, unsigned i, ese_node *n, ese_status *st)
 {
-	ese_tag t, t0;
+	ese_tag t;
 	int err;
 	memset(n, 0, sizeof(*n));
 	if (i == 0)
 		return ese_fail(st, JET_errDatabaseCorrupted, pgno, "page %u: tag 0 is not a node", pgno);
-	if ((err = ese_page_tag(pg, pgno, i, &t, st)) || (err = ese_page_tag(pg, pgno, 0, &t0, st)))
+	if ((err = ese_page_tag(pg, pgno, i, &t, st)))
 		return err;
+	if (pg->tag0_bad)
+		return ese_page_tag(pg, pgno, 0, &t, st);
 	const uint8_t *p = pg->buf + t.off, *end = p + t.len;
 	n->flags = t.flags;
 	size_t cb_prefix = 0;
@@ -106,9 +110,8 @@ int ese_page_node(const ese_page *pg, uint32_t pgno, unsigned i, ese_node *n, es
 		return ese_fail(st, JET_errDatabaseCorrupted, pgno,
 		                "page %u: node %u key suffix of %zu bytes exceeds its line of %u", pgno, i,
 		                cb_suffix, t.len);
-	const uint8_t *pre;
-	size_t npre;
-	page_prefix(pg, &t0, &pre, &npre);
+	const uint8_t *pre = pg->prefix;
+	size_t npre = pg->prefix_len;
 	if (cb_prefix > npre)
 		return ese_fail(st, JET_errDatabaseCorrupted, pgno,
 		                "page %u: node %u prefix of %zu bytes exceeds the page prefix of %zu", pgno, i,

@@ -43,6 +43,9 @@
 #ifndef JET_errDatabaseFileReadOnly
 #define JET_errDatabaseFileReadOnly    (-1008)  /* the file is read-only */
 #endif
+#ifndef JET_errIndexNotFound
+#define JET_errIndexNotFound           (-1404)  /* no such index */
+#endif
 #ifndef JET_errSecondaryIndexCorrupted
 #define JET_errSecondaryIndexCorrupted (-1414)  /* a secondary index lacks the record's entry */
 #endif
@@ -61,18 +64,23 @@ typedef struct ese_deleter ese_deleter;
 /* Open flags. */
 #define ESE_DELETE_LENIENT 1u   /* an index entry or long value the record
                                  * should have but lacks is counted in
-                                 * stats.missing instead of failing the call */
+                                 * stats.missing instead of failing the
+                                 * call; of a long value without its root
+                                 * or with refcount 0, whatever is left
+                                 * (root, chunks) is removed */
 
 /* What a deleter has done since it was opened (cumulative). */
 typedef struct ese_delete_stats {
 	uint64_t records;          /* records deleted */
-	uint64_t index_entries;    /* secondary index entries removed */
+	uint64_t index_entries;    /* secondary index entries removed (with
+	                            * records or by ese_delete_index_entry) */
 	uint64_t index_scans;      /* indexes searched entry by entry because the
 	                            * record's key could not be computed or was
 	                            * not found under its computed key */
 	uint64_t lv_refs;          /* long-value references dropped */
 	uint64_t lvs_deleted;      /* long values removed (last reference gone) */
 	uint64_t pages_freed;      /* emptied pages returned to available space */
+	uint64_t internal_freed;   /* of those, internal pages left without children */
 	uint64_t pages_written;    /* data pages written (headers not counted) */
 	uint64_t missing;          /* ESE_DELETE_LENIENT: entries / LVs absent */
 } ese_delete_stats;
@@ -116,6 +124,20 @@ const ese_catalog *ese_delete_catalog(const ese_deleter *d);
  *   JET_errOutOfMemory
  * On any error but a write error, the file is unchanged by this call. */
 int ese_delete_record(ese_deleter *d, const char *table, const uint8_t *key, size_t klen, ese_status *st);
+
+/* Removes one entry from secondary index `index` of `table`, records and
+ * long values untouched (for a checker that removes entries no record
+ * makes).  The entry is the one with key key[0..klen) and data (the
+ * primary key of the record it points at) data[0..dlen): in a non-unique
+ * index the pair identifies it; in a unique index the key does, and the
+ * entry's data must still equal data.  Emptied pages go as in
+ * ese_delete_record.  Returns 0, or JET_errObjectNotFound (table),
+ * JET_errIndexNotFound (no such secondary index; the primary index is the
+ * data tree: use ese_delete_record), JET_errRecordNotFound (no such
+ * entry), or the tree, space and write errors of ese_delete_record; on
+ * any error but a write error the file is unchanged. */
+int ese_delete_index_entry(ese_deleter *d, const char *table, const char *index, const uint8_t *key, size_t klen,
+                           const uint8_t *data, size_t dlen, ese_status *st);
 
 /* Counters since open. */
 const ese_delete_stats *ese_delete_get_stats(const ese_deleter *d);

@@ -57,6 +57,12 @@ typedef struct ese_page {
 	uint16_t ntags;           /* offset 34 bits 0-11: itagMicFree */
 	uint32_t flags;           /* offset 36 */
 	uint32_t stored_pgno;     /* large pages: offset 64 */
+	/* the key prefix node keys take their first bytes from (tag 0's line;
+	 * none on a non-space-tree root; after the 16-byte split buffer on a
+	 * space-tree root), decoded once by ese_page_parse */
+	const uint8_t *prefix;
+	uint32_t prefix_len;
+	int      tag0_bad;        /* tag 0 lies outside the data area */
 } ese_page;
 
 /* One tag: where its line lives (relative to the page start) and the node

@@ -2,6 +2,11 @@
  * ese-gen - make a test database with the project's writer.
  *
  *   ese-gen OUT.edb [--page-size N] [--rows N] [--seed N] [--replace]
+ *   ese-gen OUT.edb --bench [--rows N] [--payload BYTES]
+ *
+ * --bench: one table `bench` (Id Long primary key, Grp Long with a
+ * non-unique index, Payload Binary of BYTES <= 255 pseudo-random bytes),
+ * the same rows a SQLite benchmark table gets (Grp = Id % 1000).
  *
  * Table `items`: a primary key, a column of every fixed type, ASCII and
  * binary variable columns, long text and long binary (some above the
@@ -32,6 +37,8 @@ int main(int argc, char **argv)
 	uint32_t ps = 4096;
 	uint64_t rows = 1000, seed = 1;
 	unsigned flags = 0;
+	int bench = 0;
+	size_t payload = 200;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--page-size") && i + 1 < argc)
 			ps = (uint32_t)strtoul(argv[++i], NULL, 0);
@@ -39,6 +46,10 @@ int main(int argc, char **argv)
 			rows = strtoull(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--seed") && i + 1 < argc)
 			seed = strtoull(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--bench"))
+			bench = 1;
+		else if (!strcmp(argv[i], "--payload") && i + 1 < argc)
+			payload = strtoul(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--replace"))
 			flags |= 1;
 		else if (!out && argv[i][0] != '-')
@@ -53,6 +64,46 @@ int main(int argc, char **argv)
 		return 16;
 	}
 	signal(SIGXFSZ, SIG_IGN);       /* a file-size limit becomes EFBIG, not a kill */
+	if (bench) {
+		static const ese_create_column bcols[] = {
+			{ "Id", JET_coltypLong, 0, ESE_COL_NOT_NULL, 0 },
+			{ "Grp", JET_coltypLong, 0, 0, 0 },
+			{ "Payload", JET_coltypBinary, 255, 0, 0 },
+		};
+		static const ese_create_index bix[] = { { "PK", "+Id", ESE_IDX_PRIMARY }, { "ByGrp", "+Grp", 0 } };
+		ese_create_table bt = { "bench", bcols, 3, bix, 2, 0 };
+		ese_creator *c;
+		ese_status st = { 0 };
+		if (payload > 255)
+			payload = 255;
+		if (ese_create_open(out, ps, flags, seed, &bt, 1, 100, &c, &st)) {
+			fprintf(stderr, "ese-gen: %s\n", st.msg);
+			return 8;
+		}
+		rng = seed;
+		uint8_t pl[255];
+		for (uint64_t r = 1; r <= rows; r++) {
+			uint8_t id[4], grp[4];
+			put_le32(id, (uint32_t)r);
+			put_le32(grp, (uint32_t)(r % 1000));
+			for (size_t k = 0; k < payload; k += 4) {
+				uint32_t x = next32();
+				memcpy(pl + k, &x, payload - k < 4 ? payload - k : 4);
+			}
+			ese_create_value v[3] = { { 0, id, 4 }, { 1, grp, 4 }, { 2, pl, payload } };
+			if (ese_create_insert(c, 0, v, 3, &st)) {
+				fprintf(stderr, "ese-gen: %s\n", st.msg);
+				ese_create_abort(c);
+				return 8;
+			}
+		}
+		if (ese_create_commit(c, &st)) {
+			fprintf(stderr, "ese-gen: %s: %s\n", out, st.msg);
+			return 8;
+		}
+		printf("%s: %" PRIu64 " bench rows of %zu-byte payloads, %u-byte pages\n", out, rows, payload, ps);
+		return 0;
+	}
 	static const ese_create_column items[] = {
 		{ "Id", JET_coltypLong, 0, ESE_COL_NOT_NULL | ESE_COL_AUTOINC, 0 },
 		{ "Flag", JET_coltypBit, 0, 0, 0 },

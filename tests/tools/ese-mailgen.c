@@ -2,7 +2,7 @@
  * ese-mailgen - make a mail store (docs/mailstore.md) by simulating its life.
  *
  *   ese-mailgen OUT.edb [--size BYTES | --messages N] [--seed S] [--page-size P]
- *                       [--replace] [--damage KIND]
+ *                       [--replace] [--no-delete] [--damage KIND]
  *
  * Six tables modelled on an Exchange private store (priv1.edb): Mailbox,
  * Folder, Message, MessageFolder, Attachment, AttachmentMessage.  The store
@@ -51,12 +51,13 @@
 
 static const char usage_text[] =
 	"usage: ese-mailgen OUT.edb [--size BYTES | --messages N] [--seed S] [--page-size P]\n"
-	"                   [--replace] [--damage KIND]\n"
+	"                   [--replace] [--no-delete] [--damage KIND]\n"
 	"  --size BYTES     aim for a file of about BYTES (suffix K, M, G)\n"
 	"  --messages N     the Message table holds N rows (default 500)\n"
 	"  --seed S         simulation and database seed (default 1)\n"
 	"  --page-size P    2048 .. 32768 (default 4096, as Exchange 2003)\n"
 	"  --replace        replace OUT.edb if it exists\n"
+	"  --no-delete      leave deleted rows out instead of deleting a share in place\n"
 	"  --damage KIND    make one row logically wrong; KIND is one of\n"
 	"                   wrong-folder-counts wrong-mailbox-totals wrong-message-refcount\n"
 	"                   wrong-attachment-refcount orphan-message dangling-link\n"
@@ -444,11 +445,13 @@ struct gen {
 	/* deleting in place (see deleted_row) */
 	int inplace;                     /* 0: --no-delete */
 	FILE *dellist;                   /* (table, key1, key2) of rows to delete after commit */
-	uint32_t pick_every, pick_seen;  /* every pick_every-th candidate message is deleted in place */
+	uint32_t part_every, part_seen;  /* see pick_inplace */
+	uint32_t gone_every, gone_seen;
 	uint32_t msg_budget, att_budget; /* caps: each freed long value is one available extent */
 	uint64_t inplace_rows;
 
 	/* what was made */
+	uint64_t rows_message;            /* Message rows (an orphan included) */
 	uint64_t messages, deleted_messages, links, att_rows, att_links, shared_att, deleted_att, multi_folder;
 	uint64_t body_bytes, att_bytes;
 	uint64_t est;                    /* estimated file bytes so far */
@@ -467,15 +470,19 @@ static int insert(struct gen *g, size_t table, const ese_create_value *v, size_t
 /*
  * Estimated bytes a row adds to the file: its record at the leaf fill factor
  * with node overhead, one entry per secondary index, and its separated long
- * values (ESE keeps values over 1024 bytes in the long-value tree, one
- * chunk of ese_lv_chunk_size bytes per page, the tail shared).
+ * values (ESE keeps values over 1024 bytes in the long-value tree in chunks
+ * of ese_lv_chunk_size bytes: one a page up to 8 KiB pages, three on 16
+ * and 32 KiB pages; the tail shares a page).
  */
 static uint64_t est_row(struct gen *g, size_t record_bytes, size_t nindexes, size_t lv_bytes)
 {
 	uint64_t b = (uint64_t)(record_bytes + 12) * 100 / 88 + nindexes * 24;
 	if (lv_bytes > 1024) {
 		size_t chunk = ese_lv_chunk_size(NULL, g->ps);
-		b += (uint64_t)(lv_bytes / chunk) * g->ps + (lv_bytes % chunk + 24) * 100 / 88 + 24;
+		size_t per_page = (size_t)g->ps * 9 / 10 / (chunk + 16);
+		if (per_page < 1)
+			per_page = 1;
+		b += (uint64_t)(lv_bytes / chunk) * g->ps / per_page + (lv_bytes % chunk + 24) * 100 / 78 + 24;
 	} else {
 		b += lv_bytes;
 	}
@@ -518,21 +525,23 @@ static int deleted_row(struct gen *g, size_t table, uint32_t key1, uint32_t key2
 }
 
 /*
- * Whether a message with something deleted (a link, or all of them) is
- * deleted in place.  Every pick_every-th such message is, spread over the
- * whole store.  Fully deleted messages are capped (msg_budget) because the
- * delete API returns an emptied page to its tree's available-extent tree
- * only while that tree is one root leaf: each freed long value is one
- * extent there, and a leaf holds a few hundred on 4 KiB pages.  Deleting a
- * link frees no long value and has no cap.
+ * Whether a message with something deleted is deleted in place: every
+ * part_every-th message that lost some copies (its dead links), every
+ * gone_every-th message deleted everywhere (the message, its links and
+ * attachment links), spread over the whole store.  Whole messages are also
+ * capped (msg_budget), and so are attachments (att_budget, in
+ * close_attachment), because the delete API returns an emptied page to
+ * its tree's available-extent tree only while that tree is one root leaf:
+ * each long value freed is one extent there, and a leaf holds a few
+ * hundred on 4 KiB pages.  Deleting a link frees no long value.
  */
-static int pick_inplace(struct gen *g, int fully_deleted)
+static int pick_inplace(struct gen *g, int gone)
 {
-	if (!g->inplace || g->pick_seen++ % g->pick_every)
+	if (!g->inplace)
 		return 0;
-	if (!fully_deleted)
-		return 1;
-	if (!g->msg_budget)
+	if (!gone)
+		return g->part_seen++ % g->part_every == 0;
+	if (g->gone_seen++ % g->gone_every || !g->msg_budget)
 		return 0;
 	g->msg_budget--;
 	return 1;
@@ -896,15 +905,13 @@ static struct attachment *new_attachment(struct gen *g)
 	return a;
 }
 
-/* Delivers message id: its whole life, then its rows.  *alive receives
- * whether it survived. */
-static int deliver(struct gen *g, uint32_t id, int *alive)
+/* Delivers message id: its whole life, then its rows. */
+static int deliver(struct gen *g, uint32_t id)
 {
 	struct link l[MAX_LINKS];
 	int n = 0, err = 0;
 	g->clock += 1 + rbelow(&g->r, 2 * g->gap);
 	int64_t t = g->clock;
-	*alive = 0;
 
 	/* who sends it, who gets it */
 	const struct mailbox *from = rpct(&g->r, 40) ? &g->mb[rbelow(&g->r, g->nmb)] : NULL;
@@ -970,68 +977,21 @@ static int deliver(struct gen *g, uint32_t id, int *alive)
 			nalive++;
 			allread &= l[i].read;
 		}
+	int gone = !nalive;                 /* deleted everywhere */
 	uint32_t blen = body_size(g);
 	uint32_t size = blen;
 	for (int i = 0; i < natt; i++)
 		size += att[i]->size;
 
-	/* --damage orphan-message / dangling-link: a deleted message without
-	 * attachments comes back half-deleted */
-	int orphan = 0, dangling = -1;
-	if (!nalive && !natt && n && !g->damaged &&
-	    (g->damage == D_ORPHAN_MESSAGE || g->damage == D_DANGLING_LINK)) {
-		g->damaged = 1;
-		if (g->damage == D_ORPHAN_MESSAGE) {
-			orphan = n;
-			snprintf(g->damage_line, sizeof(g->damage_line),
-			         "orphan-message: Message %u RefCount %d, but no MessageFolder row names it", id, n);
-		} else {
-			dangling = n - 1;       /* the copy deleted last */
-			snprintf(g->damage_line, sizeof(g->damage_line),
-			         "dangling-link: MessageFolder (FolderId %u, MessageId %u), but Message %u does not exist",
-			         g->fo[l[dangling].folder].id, id, id);
-		}
-	}
-	if (dangling >= 0) {
-		uint8_t fid[4], mid[4], rd = BIT_TRUE, added[8];
-		put_le32(fid, g->fo[l[dangling].folder].id);
-		put_le32(mid, id);
-		put_datetime(added, l[dangling].added);
-		ese_create_value v[] = { { MF_FOLDER, fid, 4 }, { MF_MESSAGE, mid, 4 }, { MF_READ, &rd, 1 },
-		                         { MF_ADDED, added, 8 } };
-		if ((err = insert(g, T_MSGFOLDER, v, NELEM(v))))
-			return err;
-		g->links++;
-	}
-	int gone = !nalive && !orphan;              /* deleted everywhere */
-	int inplace = 0;
-	if (dangling < 0 && (gone || nalive < n || natt))
-		inplace = pick_inplace(g, gone);
-	if (gone && !inplace) {
-		/* the message goes, never inserted (its links went one by one) */
-		for (int i = 0; i < n && !err; i++)
-			err = deleted_row(g, T_MSGFOLDER, g->fo[l[i].folder].id, id, 0);
-		for (int i = 0; i < natt && !err; i++)
-			err = deleted_row(g, T_ATTMSG, att[i]->id, id, 0);
-		if (err || (err = deleted_row(g, T_MESSAGE, id, 0, 0)))
-			return err;
-		goto attachments_done;
-	}
-	*alive = !gone;
-
-	/* the Message row */
-	uint32_t refcount = (uint32_t)(orphan || gone ? n : nalive);
-	if (g->damage == D_MESSAGE_REFCOUNT && !g->damaged && nalive >= 2) {
-		g->damaged = 1;
-		refcount = (uint32_t)nalive + 1;
-		snprintf(g->damage_line, sizeof(g->damage_line),
-		         "wrong-message-refcount: Message %u RefCount %u, but %d MessageFolder rows name it", id, refcount,
-		         nalive);
-	}
+	/* Every value is drawn whether the message is kept or not, so that
+	 * dropping it, deleting it in place or damaging it leaves the rest of
+	 * the store as it is: a damaged store differs from the healthy one of
+	 * the same seed and arguments in the damaged row only. */
 	uint32_t flags = (allread ? MSGFLAG_READ : 0) | (draft ? MSGFLAG_UNSENT : 0) | (natt ? MSGFLAG_HASATTACH : 0) |
 	                 (from ? MSGFLAG_FROMME : 0);
 	uint8_t importance = (uint8_t)(rpct(&g->r, 10) ? 2 : rpct(&g->r, 5) ? 0 : 1);
-	const char *cls = draft || rbelow(&g->r, 100) >= 6 ? "IPM.Note" : "IPM.Schedule.Meeting.Request";
+	unsigned meeting = rbelow(&g->r, 100) < 6;
+	const char *cls = draft || !meeting ? "IPM.Note" : "IPM.Schedule.Meeting.Request";
 	char inetid[128], subj8[200];
 	int il = snprintf(inetid, sizeof(inetid), "<%08" PRIX32 ".%u@%s>", (uint32_t)rnext(&g->r), id,
 	                  from ? "mail.contoso.com" : strchr(sender, '@') + 1);
@@ -1041,32 +1001,67 @@ static int deliver(struct gen *g, uint32_t id, int *alive)
 	uint8_t subject[256];
 	size_t sl = utf16(subject, 254, subj8);
 	make_body(g, g->bbuf, blen, greet, fromname);
-	uint8_t mid[4], rc[4], recv[8], sz[4], fl[4];
+	int inplace = nalive < n ? pick_inplace(g, gone) : 0;
+
+	/* --damage orphan-message / dangling-link: a deleted message without
+	 * attachments comes back half-deleted */
+	int orphan = 0, dangling = -1;
+	if (gone && !natt && n && !g->damaged && (g->damage == D_ORPHAN_MESSAGE || g->damage == D_DANGLING_LINK)) {
+		g->damaged = 1;
+		if (g->damage == D_ORPHAN_MESSAGE) {
+			orphan = 1;
+			snprintf(g->damage_line, sizeof(g->damage_line),
+			         "orphan-message: Message %u RefCount %d, but no MessageFolder row names it", id, n);
+		} else {
+			dangling = n - 1;       /* the copy deleted last */
+			snprintf(g->damage_line, sizeof(g->damage_line),
+			         "dangling-link: MessageFolder (FolderId %u, MessageId %u), but Message %u does not exist",
+			         g->fo[l[dangling].folder].id, id, id);
+		}
+	}
+
+	/* the Message row: kept, or inserted to be deleted in place */
+	uint8_t mid[4];
 	put_le32(mid, id);
-	put_le32(rc, refcount);
-	put_datetime(recv, t);
-	put_le32(sz, size);
-	put_le32(fl, flags);
-	ese_create_value v[] = {
-		{ MS_ID, mid, 4 }, { MS_REFCOUNT, rc, 4 }, { MS_RECEIVED, recv, 8 }, { MS_SIZE, sz, 4 },
-		{ MS_FLAGS, fl, 4 }, { MS_IMPORTANCE, &importance, 1 }, { MS_CLASS, cls, strlen(cls) },
-		{ MS_SENDER, sender, strlen(sender) }, { MS_INETID, inetid, (size_t)il }, { MS_SUBJECT, subject, sl },
-		{ MS_BODY, g->bbuf, blen },
-	};
-	if ((err = insert(g, T_MESSAGE, v, NELEM(v))))
-		return err;
-	g->est += est_row(g, 60 + strlen(sender) + (size_t)il + sl + strlen(cls) + (blen > 1024 ? 8 : blen), 1,
-	                  blen > 1024 ? blen : 0);
+	if (!gone || inplace || orphan) {
+		uint32_t refcount = (uint32_t)(gone ? n : nalive);
+		if (g->damage == D_MESSAGE_REFCOUNT && !g->damaged && nalive >= 2) {
+			g->damaged = 1;
+			refcount = (uint32_t)nalive + 1;
+			snprintf(g->damage_line, sizeof(g->damage_line),
+			         "wrong-message-refcount: Message %u RefCount %u, but %d MessageFolder rows name it", id,
+			         refcount, nalive);
+		}
+		uint8_t rc[4], recv[8], sz[4], fl[4];
+		put_le32(rc, refcount);
+		put_datetime(recv, t);
+		put_le32(sz, size);
+		put_le32(fl, flags);
+		ese_create_value v[] = {
+			{ MS_ID, mid, 4 }, { MS_REFCOUNT, rc, 4 }, { MS_RECEIVED, recv, 8 }, { MS_SIZE, sz, 4 },
+			{ MS_FLAGS, fl, 4 }, { MS_IMPORTANCE, &importance, 1 }, { MS_CLASS, cls, strlen(cls) },
+			{ MS_SENDER, sender, strlen(sender) }, { MS_INETID, inetid, (size_t)il }, { MS_SUBJECT, subject, sl },
+			{ MS_BODY, g->bbuf, blen },
+		};
+		if ((err = insert(g, T_MESSAGE, v, NELEM(v))))
+			return err;
+		if (!gone || inplace)       /* as the healthy store would: --size stops at the same message */
+			g->est += est_row(g, 60 + strlen(sender) + (size_t)il + sl + strlen(cls) + (blen > 1024 ? 8 : blen), 1,
+			                  blen > 1024 ? blen : 0);
+		if (!gone || orphan)
+			g->rows_message++;
+	}
 	if (!gone) {
 		g->messages++;
 		g->body_bytes += blen;
 		g->multi_folder += nalive > 1;
 	}
 
-	/* its links: the live ones, and in place the deleted ones as they were */
+	/* its links: the live ones; the deleted ones as they were, when in place */
 	for (int i = 0; i < n; i++) {
 		uint32_t fid = g->fo[l[i].folder].id;
-		if (!l[i].alive && !inplace) {
+		int keep = l[i].alive || i == dangling;
+		if (!keep && !inplace) {
 			if ((err = deleted_row(g, T_MSGFOLDER, fid, id, 0)))
 				return err;
 			continue;
@@ -1078,18 +1073,25 @@ static int deliver(struct gen *g, uint32_t id, int *alive)
 		                          { MF_ADDED, added, 8 } };
 		if ((err = insert(g, T_MSGFOLDER, lv, NELEM(lv))))
 			return err;
-		g->est += est_row(g, 25, 1, 0);
-		if (!l[i].alive) {
+		if (!keep) {
+			g->est += est_row(g, 25, 1, 0);
 			if ((err = deleted_row(g, T_MSGFOLDER, fid, id, 1)))
 				return err;
 			continue;
 		}
-		folder_tally(g, &l[i], size);
+		/* a dangling link is counted in its folder (it is a row there)
+		 * but adds no size: it has no message */
+		folder_tally(g, &l[i], i == dangling ? 0 : size);
 		g->links++;
+		if (i != dangling)
+			g->est += est_row(g, 25, 1, 0);
 	}
 	for (int i = 0; i < natt; i++) {
-		if (gone && !inplace)
+		if (gone && !inplace) {
+			if ((err = deleted_row(g, T_ATTMSG, att[i]->id, id, 0)))
+				return err;
 			continue;
+		}
 		uint8_t a4[4], num[2];
 		put_le32(a4, att[i]->id);
 		put_le16(num, (uint16_t)i);
@@ -1106,10 +1108,8 @@ static int deliver(struct gen *g, uint32_t id, int *alive)
 		att[i]->refs++;
 		g->att_links++;
 	}
-	if (gone && (err = deleted_row(g, T_MESSAGE, id, 0, 1)))
+	if (gone && !orphan && (err = deleted_row(g, T_MESSAGE, id, 0, inplace)))
 		return err;
-
-attachments_done:
 	for (int i = 0; i < natt; i++)
 		if (!att[i]->budget && att[i]->used && (err = close_attachment(g, att[i])))
 			return err;
@@ -1140,6 +1140,76 @@ static int make_pool(struct gen *g, size_t len)
 		}
 	}
 	g->pool_len = n;
+	return 0;
+}
+
+/* ---- deleting in place ------------------------------------------------------------------ */
+
+/* The normalised primary key of a row: one or two Long segments. */
+static int row_key(size_t table, uint32_t k1, uint32_t k2, ese_keybuf *kb, ese_status *st)
+{
+	static ese_key_spec spec;
+	ese_key_spec_init(&spec);
+	const ese_keyseg seg = { JET_coltypLong, 0, 1, 0 };
+	uint8_t v[4];
+	int err = ese_keybuf_init(kb, &spec);
+	put_le32(v, k1);
+	if (!err)
+		err = ese_key_append_segment(kb, &seg, v, 4, 0, st);
+	put_le32(v, k2);
+	if (!err && (table == T_MSGFOLDER || table == T_ATTMSG))
+		err = ese_key_append_segment(kb, &seg, v, 4, 0, st);
+	return err;
+}
+
+/* Replays the list deleted_row made against the committed file at path. */
+static int delete_in_place(struct gen *g, const char *path)
+{
+	ese_deleter *d;
+	ese_status st = { 0 };
+	int err = ese_delete_open(path, 0, &d, &st);
+	if (err) {
+		fprintf(stderr, "ese-mailgen: %s: opening to delete in place: %s\n", path, st.msg);
+		return err;
+	}
+	rewind(g->dellist);
+	uint8_t rec[12];
+	while (!err && fread(rec, 1, sizeof(rec), g->dellist) == sizeof(rec)) {
+		size_t table = get_le32(rec);
+		uint32_t k1 = get_le32(rec + 4), k2 = get_le32(rec + 8);
+		ese_keybuf kb;
+		if ((err = row_key(table, k1, k2, &kb, &st)) ||
+		    (err = ese_delete_record(d, schema[table].name, kb.data, kb.len, &st)))
+			fprintf(stderr, "ese-mailgen: %s: deleting %s row (%u, %u) in place: %s\n", path, schema[table].name,
+			        k1, k2, st.msg);
+	}
+	if (!err && ferror(g->dellist)) {
+		fprintf(stderr, "ese-mailgen: reading the list of rows to delete: %s\n", strerror(errno));
+		err = JET_errDiskIO;
+	}
+	int cerr = ese_delete_close(d, &st);
+	if (cerr && !err) {
+		fprintf(stderr, "ese-mailgen: %s: finishing the deletes: %s\n", path, st.msg);
+		err = cerr;
+	}
+	return err;
+}
+
+/* Renames tmp over out and makes the rename durable. */
+static int instate(const char *tmp, const char *out)
+{
+	if (rename(tmp, out)) {
+		fprintf(stderr, "ese-mailgen: renaming %s to %s: %s\n", tmp, out, strerror(errno));
+		return -1;
+	}
+	char dir[4096];
+	const char *slash = strrchr(out, '/');
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - out) + 1 : 1, slash ? out : ".");
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
 	return 0;
 }
 
@@ -1179,7 +1249,7 @@ int main(int argc, char **argv)
 	uint64_t size = 0, nmsg = 0, seed = 1;
 	uint32_t ps = 4096;
 	unsigned flags = 0;
-	int damage = D_NONE;
+	int damage = D_NONE, inplace = 1;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		char *end;
@@ -1208,6 +1278,8 @@ int main(int argc, char **argv)
 			i++;
 		} else if (!strcmp(a, "--replace")) {
 			flags |= ESE_CREATE_REPLACE;
+		} else if (!strcmp(a, "--no-delete")) {
+			inplace = 0;
 		} else if (!strcmp(a, "--damage") && v) {
 			for (int k = 1; k < (int)NELEM(damage_names); k++)
 				if (!strcmp(v, damage_names[k]))
@@ -1228,6 +1300,14 @@ int main(int argc, char **argv)
 		return fprintf(stderr, "ese-mailgen: --size and --messages exclude each other\n"), usage();
 	if (!size && !nmsg)
 		nmsg = 500;
+	if (!(flags & ESE_CREATE_REPLACE) && !access(out, F_OK)) {
+		fprintf(stderr, "ese-mailgen: %s exists (use --replace)\n", out);
+		return EXIT_OPERATIONAL;
+	}
+	/* made under a temporary name, deleted in place there, then renamed */
+	char tmp[4096];
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.mailgen-tmp", out) >= sizeof(tmp))
+		return fprintf(stderr, "ese-mailgen: %s: path too long\n", out), EXIT_USAGE;
 	signal(SIGXFSZ, SIG_IGN);       /* a file-size limit becomes EFBIG, not a kill */
 	crc_init();
 	while (nascii_words < NELEM(words) && is_ascii(words[nascii_words]))
@@ -1240,13 +1320,16 @@ int main(int argc, char **argv)
 	g->r.s = seed ^ 0x6D61696C67656E31ULL;   /* "mailgen1" */
 	g->ps = ps;
 	g->damage = damage;
+	g->inplace = inplace;
+	if (inplace && !(g->dellist = tmpfile()))
+		return fprintf(stderr, "ese-mailgen: a temporary file: %s\n", strerror(errno)), EXIT_OPERATIONAL;
 	g->clock = 1073260800 + 8 * 3600;        /* Monday 2004-01-05 08:00 UTC */
 
-	/* Scale: about 24 KiB per message on average; a mailbox per 40
+	/* Scale: about 24 KiB per message on average; a mailbox per 250
 	 * messages (3 .. 2000).  A small --size also caps attachments and long
 	 * bodies, so one value does not make up the file. */
 	uint64_t want = nmsg ? nmsg : size / (24 << 10);
-	g->nmb = want / 40 < 3 ? 3 : want / 40 > MAX_MAILBOXES ? MAX_MAILBOXES : (uint32_t)(want / 40);
+	g->nmb = want / 250 < 3 ? 3 : want / 250 > MAX_MAILBOXES ? MAX_MAILBOXES : (uint32_t)(want / 250);
 	g->gap = (uint32_t)(86400 / (20 * (uint64_t)g->nmb)) + 1;   /* 20 messages a mailbox a day */
 	g->amax = 2u << 20;
 	g->bmax = 200u << 10;
@@ -1255,6 +1338,13 @@ int main(int argc, char **argv)
 		g->amax = cap < (64u << 10) ? (64u << 10) : cap > g->amax ? g->amax : (uint32_t)cap;
 		g->bmax = cap < (32u << 10) ? (32u << 10) : cap > g->bmax ? g->bmax : (uint32_t)cap;
 	}
+	/* about 30% of messages lose a copy, 10% all of them: delete the
+	 * dead links of about 2048 and about 64 whole messages in place,
+	 * spread over the store */
+	g->part_every = (uint32_t)(want * 3 / 10 / 2048) + 1;
+	g->gone_every = (uint32_t)(want / 10 / 64) + 1;
+	g->msg_budget = 64;
+	g->att_budget = 16;
 	g->mb = calloc(g->nmb, sizeof(*g->mb));
 	g->fo = calloc((size_t)g->nmb * FOLDERS_PER_MAILBOX, sizeof(*g->fo));
 	g->abuf = malloc(g->amax);
@@ -1262,24 +1352,23 @@ int main(int argc, char **argv)
 	if (!g->mb || !g->fo || !g->abuf || !g->bbuf || make_pool(g, (size_t)g->bmax + (256u << 10)))
 		return fprintf(stderr, "ese-mailgen: out of memory\n"), EXIT_OPERATIONAL;
 
-	int err = ese_create_open(out, ps, flags, seed, schema, NTABLES, 0, &g->c, &g->st);
+	int err = ese_create_open(tmp, ps, ESE_CREATE_REPLACE, seed, schema, NTABLES, 0, &g->c, &g->st);
 	if (err) {
-		fprintf(stderr, "ese-mailgen: %s: %s\n", out, g->st.msg);
+		fprintf(stderr, "ese-mailgen: %s: %s\n", tmp, g->st.msg);
 		return EXIT_OPERATIONAL;
 	}
 	make_mailboxes(g);
 	/* fixed cost: the system tables and one small tree per object */
-	g->est = (uint64_t)ps * 60 + (uint64_t)g->nfo * 110 + (uint64_t)g->nmb * 200;
+	g->est = (uint64_t)ps * 100 + (uint64_t)g->nfo * 110 + (uint64_t)g->nmb * 200;
 
 	uint32_t id = 0;
 	while (!err && (nmsg ? g->messages < nmsg : g->est < size)) {
-		int alive;
 		if (id == UINT32_MAX - 1) {
 			fprintf(stderr, "ese-mailgen: out of message ids\n");
 			err = 1;
 			break;
 		}
-		err = deliver(g, ++id, &alive);
+		err = deliver(g, ++id);
 	}
 	for (int i = 0; i < WINDOW && !err; i++)
 		if (g->win[i].used)
@@ -1290,6 +1379,8 @@ int main(int argc, char **argv)
 		ese_create_abort(g->c);
 		return EXIT_OPERATIONAL;
 	}
+	if (getenv("MAILGEN_DEBUG"))
+		fprintf(stderr, "est %" PRIu64 "\n", g->est);
 	if (damage && !g->damaged) {
 		ese_create_abort(g->c);
 		fprintf(stderr, "ese-mailgen: --damage %s: no row qualifies in a store this small (try more messages)\n",
@@ -1297,9 +1388,15 @@ int main(int argc, char **argv)
 		return EXIT_OPERATIONAL;
 	}
 	if ((err = ese_create_commit(g->c, &g->st))) {
-		fprintf(stderr, "ese-mailgen: %s: %s\n", out, g->st.msg);
+		fprintf(stderr, "ese-mailgen: %s: %s\n", tmp, g->st.msg);
 		return EXIT_OPERATIONAL;
 	}
+	if ((g->inplace_rows && delete_in_place(g, tmp)) || instate(tmp, out)) {
+		unlink(tmp);
+		return EXIT_OPERATIONAL;
+	}
+	if (g->dellist)
+		fclose(g->dellist);
 	FILE *f = fopen(out, "rb");
 	long long bytes = -1;
 	if (f && !fseek(f, 0, SEEK_END))
@@ -1308,9 +1405,10 @@ int main(int argc, char **argv)
 		fclose(f);
 	printf("%s: %lld bytes, %u-byte pages, seed %" PRIu64 ": %u mailboxes, %u folders, %" PRIu64
 	       " messages (%" PRIu64 " in several folders, %" PRIu64 " deleted), %" PRIu64 " folder links, %" PRIu64
-	       " attachments (%" PRIu64 " shared, %" PRIu64 " deleted), %" PRIu64 " attachment links\n",
-	       out, bytes, ps, seed, g->nmb, g->nfo, g->messages, g->multi_folder, g->deleted_messages, g->links,
-	       g->att_rows, g->shared_att, g->deleted_att, g->att_links);
+	       " attachments (%" PRIu64 " shared, %" PRIu64 " deleted), %" PRIu64 " attachment links; %" PRIu64
+	       " rows deleted in place\n",
+	       out, bytes, ps, seed, g->nmb, g->nfo, g->rows_message, g->multi_folder, g->deleted_messages, g->links,
+	       g->att_rows, g->shared_att, g->deleted_att, g->att_links, g->inplace_rows);
 	if (damage)
 		printf("damage %s\n", g->damage_line);
 	free(g->mb);
