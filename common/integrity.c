@@ -305,6 +305,8 @@ static void leaf_entries(struct walk *w, uint32_t pgno, const ese_page *pg, int 
 	}
 	w->last_leaf = pgno;
 	w->last_leaf_next = pg->next;
+	if (w->space)
+		ts = NULL;             /* space-tree pages are counted as space pages only */
 	if (ts) {
 		ts->leaf_pages++;
 		ts->leaf_bytes_free += pg->cb_free;

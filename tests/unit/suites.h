@@ -13,4 +13,5 @@ Suite *suite_export_format(void);
 Suite *suite_writer(void);
 Suite *suite_record_encode(void);
 Suite *suite_key(void);
+Suite *suite_delete(void);
 #endif

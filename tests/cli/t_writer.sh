@@ -1,0 +1,66 @@
+# The writer: a generated database with every column type, long values,
+# multi-values and secondary indexes, at every page size, passes /g and /k,
+# reads back through esedbinfo/esedbexport with the values written (our
+# export and esedbexport's agree except where esedbexport cannot decode:
+# separated long values and two-value multi-values, as with the Windows
+# samples), and is byte-identical when made twice from the same seed.
+# /ms totals add up to the file.
+GEN=$BUILD/tests/ese-gen
+W="$TMP/writer"
+mkdir -p "$W"
+for ps in 2048 4096 8192 16384 32768; do
+	f="$W/w$ps.edb"
+	run "$GEN" "$f" --page-size $ps --rows 1500 --seed $ps
+	expect_rc "ese-gen $ps" 0
+	run "$ESEUTIL" /g "$f"
+	expect_rc "$ps-byte pages: /g" 0
+	run "$ESEUTIL" /k "$f"
+	expect_rc "$ps-byte pages: /k" 0
+	run "$ESEUTIL" /ms "$f" --json
+	python3 - "$TMP/out" "$(stat -c %s "$f")" "$ps" <<'PY' >"$TMP/ms" 2>&1
+import json, sys
+j = json.load(open(sys.argv[1])); size, ps = int(sys.argv[2]), int(sys.argv[3])
+ok = (j["pages_owned"] + j["pages_unowned"] == j["pages_in_file"]
+      and (j["pages_in_file"] + 2) * ps == size
+      and j["pages_used"] + j["pages_available"] + j["pages_leaked"] == j["pages_owned"])
+sys.exit(0 if ok else 1)
+PY
+	if [ $? = 0 ]; then pass; else fail "$ps-byte pages: /ms totals do not add up"; fi
+	if command -v esedbexport >/dev/null 2>&1; then
+		rm -rf "$W/x$ps" "$W/o$ps"
+		esedbexport -t "$W/x$ps" "$f" >/dev/null 2>&1
+		"$ESEUTIL" /export "$f" /o "$W/o$ps" >/dev/null 2>&1
+		python3 - "$W/o$ps" "$W/x$ps.export" <<'PY' >"$TMP/wx" 2>&1
+import os, sys
+a, b = sys.argv[1], sys.argv[2]
+bad = []
+files = sorted(os.listdir(a))
+if files != sorted(os.listdir(b)):
+    bad.append("file lists differ")
+for f in files:
+    x = open(os.path.join(a, f), "rb").read().split(b"\n")
+    y = open(os.path.join(b, f), "rb").read().split(b"\n")
+    if len(x) != len(y):
+        bad.append(f + " row count"); continue
+    hdr = x[0].split(b"\t")
+    for r, (u, v) in enumerate(zip(x, y)):
+        for i, (p, q) in enumerate(zip(u.split(b"\t"), v.split(b"\t"))):
+            if p == q: continue
+            col = hdr[i].decode()
+            # esedbexport prints nothing for separated long values and for
+            # the two-value form of multi-values (libesedb 20181229)
+            if f.startswith("items") and q == b"" and col in ("Body", "Attachment", "Tags"): continue
+            bad.append(f"{f} row {r} {col}")
+print("; ".join(bad[:5])); sys.exit(1 if bad else 0)
+PY
+		if [ $? = 0 ]; then pass; else fail "$ps-byte pages: esedbexport disagrees: $(cat "$TMP/wx")"; fi
+	else
+		skip "writer interop: esedbexport missing"
+	fi
+done
+"$GEN" "$W/det1.edb" --rows 800 --seed 77 >/dev/null
+"$GEN" "$W/det2.edb" --rows 800 --seed 77 >/dev/null
+if cmp -s "$W/det1.edb" "$W/det2.edb"; then pass; else fail "the writer is not deterministic"; fi
+run "$GEN" "$W/det1.edb" --rows 10 --seed 1
+expect_rc "refuses to replace without --replace" 8
+expect_err "refusal names the file" "det1.edb: already exists"
