@@ -2,7 +2,8 @@
 #   make          library + eseutil + isinteg (in build/)
 #   make check    installs missing packages (as root), builds, runs unit and
 #                 CLI tests, then runs the whole suite again under ASan+UBSan
-#   make demo     builds and runs the main job on sample-dbs/
+#   make demo     builds and runs the main job (/d) on a copy of sample-dbs/priv1.edb
+#   make samples  rebuilds the sample mail stores; make bigsample SIZE=8G makes a big one
 #   make fuzz     builds the libFuzzer targets (clang) and runs each briefly
 #   make bench    benchmarks (not tests); results go to BENCHMARKS.md by hand
 
@@ -25,7 +26,7 @@ HELPER_SRC := $(sort $(wildcard tests/tools/*.c))
 HELPERS := $(HELPER_SRC:tests/tools/%.c=$(BUILD)/tests/%)
 
 .SECONDARY:
-.PHONY: all check test test-unit test-cli demo fuzz bench deps clean samples
+.PHONY: all check test test-unit test-cli demo fuzz bench deps clean samples bigsample
 
 all: $(TOOLS) $(HELPERS)
 
@@ -88,6 +89,14 @@ fuzz: deps $(FUZZ_TARGETS)
 	  echo "fuzzing $$n for $(FUZZ_SECONDS)s"; \
 	  $$t -max_total_time=$(FUZZ_SECONDS) -max_len=180000 -timeout=10 -rss_limit_mb=2048 \
 	    -artifact_prefix=build-fuzz/ tests/fuzz/corpus/$$n build-fuzz/seeds/$$n || exit 1; done
+
+# the committed sample stores (deterministic: seed 1), and a big one
+samples: all
+	sh sample-dbs/make-samples.sh $(BUILD)
+
+SIZE ?= 2G
+bigsample: all
+	$(BUILD)/tests/ese-mailgen $(BUILD)/bigsample.edb --size $(SIZE) --seed 1 --replace
 
 bench: deps all
 	sh bench/run.sh $(BUILD)

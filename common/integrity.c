@@ -352,6 +352,14 @@ static void leaf_entries(struct walk *w, uint32_t pgno, const ese_page *pg, int 
 		if (ts) {
 			ts->entries++;
 			ts->data_bytes += klen + n.data_len;
+			/* pack it as the bulk builder would: whole entries per page */
+			uint64_t cost = 6 + klen + n.data_len;
+			uint64_t room = (uint64_t)c->ps - pg->hdr_len - 4 - 16;
+			if (ts->packed_leaves == 0 || ts->packed_cur + cost > room) {
+				ts->packed_leaves++;
+				ts->packed_cur = 0;
+			}
+			ts->packed_cur += cost;
 		}
 		if (w->on_entry)
 			w->on_entry(w, pgno, (int)i, w->entry_key, klen, n.data, n.data_len);
@@ -367,6 +375,11 @@ static void walk_page(struct walk *w, uint32_t pgno, int depth, const uint8_t *l
 	ese_where at = where(w, pgno, -1);
 	ese_where from = where(w, parent, parent_node);
 	*is_leaf = -1;
+	if (pgno == 0 || pgno > c->npages) {
+		/* callers check their child pointers; this guards every other way in */
+		ese_report(c->rep, ESE_PR_TREE_CHILD_OUTSIDE, &at, "page %u is outside the file (%u pages)", pgno, c->npages);
+		return;
+	}
 	if (depth > MAX_DEPTH - 1) {
 		ese_report(c->rep, ESE_PR_TREE_TOO_DEEP, &at, "deeper than %d levels", MAX_DEPTH);
 		return;
@@ -559,7 +572,7 @@ static void read_object_space(struct ctx *c, struct object *o)
 		return;
 	}
 	o->pgno_oe = sh.pgno_oe;
-	if (sh.pgno_oe == 0 || sh.pgno_oe + 1 > c->npages) {
+	if (sh.pgno_oe == 0 || (uint64_t)sh.pgno_oe + 1 > c->npages) {
 		ese_report(c->rep, ESE_PR_SPACE_HEADER, &at, "owned-extent tree at page %u, outside the file", sh.pgno_oe);
 		o->ok = 0;
 		return;
@@ -1406,16 +1419,40 @@ uint64_t ese_tree_estimate_pages(const ese_tree_stats *t, uint32_t page_size, un
 	if (fill == 0 || fill > 100)
 		fill = 100;
 	uint32_t hdr = page_size > 8192 ? ESE_PAGE_HDR_LARGE : ESE_PAGE_HDR_SMALL;
-	uint64_t usable = (uint64_t)(page_size - hdr - 4) * fill / 100;
-	/* each leaf entry costs its bytes plus a 4-byte tag and a 2-byte key length */
-	uint64_t bytes = t->data_bytes + 6 * t->entries;
-	uint64_t leaves = usable ? (bytes + usable - 1) / usable : 1;
-	if (leaves == 0)
-		leaves = 1;
+	/* a page holds whole entries: each costs its bytes, a 4-byte tag and a
+	 * 2-byte key length; room as the bulk builder counts it */
+	uint64_t usable = (uint64_t)(page_size - hdr - 4 - 16) * fill / 100;
+	uint64_t leaves = 1;
+	if (t->packed_leaves && fill == 100) {
+		leaves = t->packed_leaves;
+	} else if (t->packed_leaves) {
+		leaves = (t->packed_leaves * 100 + fill - 1) / fill;
+	} else if (t->entries && usable) {
+		uint64_t avg = (t->data_bytes + t->entries - 1) / t->entries + 6;
+		uint64_t per = avg <= usable ? usable / avg : 1;
+		leaves = (t->entries + per - 1) / per;
+	}
 	uint64_t pages = leaves, level = leaves;
 	while (level > 1) {         /* branch levels: about 100 children per page */
 		level = (level + 99) / 100;
 		pages += level;
 	}
-	return pages + (t->kind == ESE_TREE_ROOT_SPACE ? 2 : 0);
+	/* the root's owned- and available-extent trees */
+	return pages + 2;
+}
+
+uint64_t ese_integrity_estimate_total(const ese_integrity *res, uint32_t page_size, unsigned fill)
+{
+	uint64_t total = 0, mso = 0, shadow = 0;
+	for (size_t i = 0; i < res->ntrees; i++) {
+		const ese_tree_stats *t = &res->trees[i];
+		uint64_t e = ese_tree_estimate_pages(t, page_size, fill);
+		if (t->objid == 2 || t->objid == 4 || t->objid == 5)
+			mso += e;
+		else if (t->objid == 3)
+			shadow += e;
+		else
+			total += e;
+	}
+	return total + (mso > 20 ? mso : 20) + (shadow > 5 ? shadow : 5);
 }

@@ -709,10 +709,9 @@ static int run_space(const struct opts *o, double t0)
 	}
 	uint32_t ps = ese_db_page_size(db);
 	uint64_t owned = 0, estimate = 0;
-	for (size_t i = 0; i < res.ntrees; i++) {
+	for (size_t i = 0; i < res.ntrees; i++)
 		owned += res.trees[i].owned;
-		estimate += ese_tree_estimate_pages(&res.trees[i], ps, 100);
-	}
+	estimate = ese_integrity_estimate_total(&res, ps, 100);
 	uint64_t file = ese_db_file_size(db);
 	uint64_t est_bytes = (estimate + 2) * ps;
 	ese_sbuf sb;

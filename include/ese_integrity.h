@@ -41,6 +41,8 @@ typedef struct ese_tree_stats {
 	uint64_t leaf_bytes_used; /* bytes of leaf pages holding data and tags */
 	uint64_t leaf_bytes_free; /* cbFree of leaf pages */
 	uint64_t data_bytes;      /* keys + data of leaf nodes */
+	uint64_t packed_leaves;   /* leaves the bulk builder would fill at 100%, entry by entry */
+	uint64_t packed_cur;      /* (bytes on the last simulated leaf) */
 } ese_tree_stats;
 
 typedef struct ese_integrity {
@@ -66,5 +68,11 @@ void ese_integrity_free(ese_integrity *res);
 /* Pages the defragmenter would need for tree t at fill factor fill (0-100):
  * leaf data repacked, branch levels and one page per space tree added. */
 uint64_t ese_tree_estimate_pages(const ese_tree_stats *t, uint32_t page_size, unsigned fill);
+
+/* Pages of the whole file after defragmentation at fill: every tree's
+ * estimate, with the extents the format reserves whatever they hold
+ * (MSysObjects and its two indexes 20 pages from page 4, the shadow 5 from
+ * page 24), plus the database root and its space trees. */
+uint64_t ese_integrity_estimate_total(const ese_integrity *res, uint32_t page_size, unsigned fill);
 
 #endif

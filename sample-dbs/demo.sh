@@ -1,33 +1,35 @@
 #!/bin/sh
-# make demo: runs the toolkit's diagnostics on the sample databases.
-# sample-dbs/ will hold databases made by this project's own writer
-# (issue 4); until then the demo uses the Windows-made samples in
-# ../shared/esedb-samples when they are present.
+# make demo: the main job on the sample mail store.  A copy of
+# sample-dbs/priv1.edb (made by this project's writer: a fragmented
+# Exchange-style private store) is checked (/mh, /k, /g), measured (/ms),
+# defragmented (/d: copy, verify, swap) and checked again.  The committed
+# samples are never modified.
 BUILD=${1:-build}
 E="$BUILD/eseutil"
 W="$BUILD/demo"
 rm -rf "$W"
 mkdir -p "$W"
-set -- sample-dbs/*.edb
-if [ ! -f "$1" ]; then
-	S=../shared/esedb-samples
-	if [ ! -f "$S/basic.edb.gz" ]; then
-		echo "demo: no databases in sample-dbs/ and no $S: nothing to run on" >&2
-		exit 1
-	fi
-	for f in "$S"/*.edb.gz; do gunzip -c "$f" >"$W/$(basename "$f" .gz)"; done
-	set -- "$W"/*.edb
-	echo "demo: sample-dbs/ has no databases yet; using the Windows-made samples from $S"
+src=sample-dbs/priv1.edb
+if [ ! -f "$src" ]; then
+	echo "demo: $src is missing (make samples rebuilds it)" >&2
+	exit 1
 fi
-for db in "$@"; do
-	echo
-	echo "######## $db"
-	"$E" /mh "$db" | sed -n '/Fields:/,/Log Signature/p' | grep -E "Format ulVersion|cbDbPage|State|Last Objid"
-	"$E" /k "$db" | sed -n '/Checksum Statistics/,/highest dbtime/p'
-	"$E" /mm "$db" | sed -n '/META-DATA DUMP/,/^=.*=$/p' | sed -n '1,3p;/^[A-Za-z]/p' | head -20
-	out="$W/export-$(basename "$db" .edb)"
-	"$E" /export "$db" /o "$out" | tail -1
-	echo "exported: $(ls "$out" | tr '\n' ' ')"
-done
+db="$W/priv1.edb"
+cp "$src" "$db"
+step() { echo; echo "################ $*"; }
+step "eseutil /mh (header)"
+"$E" /mh "$db" | sed -n '/Fields:/,/Last Objid/p' | grep -E "Format ulVersion|cbDbPage|dbtime|State|Last Objid"
+step "eseutil /k (page checksums)"
+"$E" /k "$db" | sed -n '/Checksum Statistics/,/highest dbtime/p'
+step "eseutil /g (structural integrity)"
+"$E" /g "$db" | sed -n '/trees,/,/Integrity/p'
+step "eseutil /ms (space)"
+"$E" /ms "$db" | sed -n '/^Name/,/Estimated/p'
+step "eseutil /d (defragmentation: copy, verify, swap)"
+"$E" /d "$db" --progress || exit 1
+step "after /d: eseutil /g and /ms"
+"$E" /g "$db" | sed -n '/trees,/,/Integrity/p'
+"$E" /ms "$db" | grep -E "^File|owned by|Estimated"
 echo
-echo "demo: done.  Try: $E /mh FILE, $E /k FILE, $E /mm FILE, $E /export FILE /o DIR, $E /err -1017"
+echo "demo: $(stat -c %s "$src") bytes before, $(stat -c %s "$db") bytes after /d; the copy is $db"
+echo "Try also: $E /mm $db, $E /export $db /o DIR, $E /err -1017"

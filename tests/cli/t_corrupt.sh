@@ -87,3 +87,47 @@ else
 	expect_err "no catalog /k" "^ERROR: page 4 is uninitialized"
 	all_modes nocatalog "$C/nocat.edb"
 fi
+
+# A space header naming page 0xFFFFFFFF as its owned-extent tree (found by
+# fuzzing: page + 1 overflowed a bounds check): reported, no crash.  Made on
+# a database of our own writer, so it runs without the shared samples.
+"$BUILD/tests/ese-gen" "$TMP/oe.edb" --rows 50 --seed 5 >/dev/null
+python3 - "$TMP/oe.edb" <<'PY'
+import struct, sys
+f = open(sys.argv[1], "r+b"); ps = 4096
+pg = 35                                  # first user table root of this layout
+f.seek((pg + 1) * ps); p = bytearray(f.read(ps))
+cb, ib = struct.unpack_from("<HH", p, ps - 4)
+off = 40 + (ib & 0x1FFF)
+assert cb == 16 and struct.unpack_from("<I", p, 36)[0] & 1
+struct.pack_into("<I", p, off + 12, 0xFFFFFFFF)
+# checksum (ECC format, one block): recompute like ese_checksum_set_page
+def block(b, pgno):
+    acc_a = acc_b = 0; pp = 0
+    for r in range(len(b) // 16):
+        a = int.from_bytes(b[r*16:r*16+8], "little"); bb = int.from_bytes(b[r*16+8:r*16+16], "little")
+        if r == 0: a = 0
+        acc_a ^= a; acc_b ^= bb
+        if bin(a ^ bb).count("1") & 1:
+            rr = r << 7; pp ^= (((~rr) & 0xFF80) << 16) | rr
+    p0, p1, p2, p3 = acc_a & 0xFFFFFFFF, acc_a >> 32, acc_b & 0xFFFFFFFF, acc_b >> 32
+    par = lambda v: bin(v).count("1") & 1
+    if par(p0 ^ p1): pp |= 1 << 22
+    if par(p2 ^ p3): pp |= 1 << 6
+    if par(p0 ^ p2): pp |= 1 << 21
+    if par(p1 ^ p3): pp |= 1 << 5
+    x = p0 ^ p1 ^ p2 ^ p3; rb = 0
+    for i in range(32):
+        if x >> i & 1: rb ^= ((0xFFFF - i) << 16) | i
+    mask = ((len(b) << 19) - 1) & 0xFFFFFFFF
+    ecc = (pp & 0xFFE0FFE0 & mask) | (rb & 0x001F001F)
+    return (ecc << 32) | (x ^ pgno)
+struct.pack_into("<Q", p, 0, block(p, pg))
+f.seek((pg + 1) * ps); f.write(p)
+PY
+run "$ESEUTIL" /k "$TMP/oe.edb"
+expect_rc "overflowing OE pointer: checksums still valid" 0
+run "$ESEUTIL" /g "$TMP/oe.edb"
+crash_check "overflowing OE pointer /g"
+expect_rc "overflowing OE pointer /g" 4
+expect_out "overflowing OE pointer reported" "G401 root page space header invalid"

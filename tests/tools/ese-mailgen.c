@@ -14,7 +14,9 @@
  * hard-deleted.  What is left at the end is what the file holds, and every
  * invariant of docs/mailstore.md holds - unless --damage asks for one
  * logically inconsistent row (physically the file stays valid: eseutil /g
- * finds nothing; isinteg is meant to).
+ * finds nothing; isinteg is meant to).  Deleted rows are left out, or a
+ * share of them is inserted and then deleted in place after commit
+ * (ese_delete.h), so the file has the free space of a store that has lived.
  *
  * Streaming: each message's whole life is decided when it is delivered, so
  * its rows are inserted at once; the only state kept is per folder and
@@ -36,14 +38,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <unistd.h>
-
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #define EXIT_OK 0
 #define EXIT_OPERATIONAL 8
@@ -53,7 +54,7 @@ static const char usage_text[] =
 	"usage: ese-mailgen OUT.edb [--size BYTES | --messages N] [--seed S] [--page-size P]\n"
 	"                   [--replace] [--no-delete] [--damage KIND]\n"
 	"  --size BYTES     aim for a file of about BYTES (suffix K, M, G)\n"
-	"  --messages N     the Message table holds N rows (default 500)\n"
+	"  --messages N     deliver until N messages remain (default 500)\n"
 	"  --seed S         simulation and database seed (default 1)\n"
 	"  --page-size P    2048 .. 32768 (default 4096, as Exchange 2003)\n"
 	"  --replace        replace OUT.edb if it exists\n"
@@ -675,6 +676,7 @@ static void make_mailboxes(struct gen *g)
 			else {                  /* nested under an earlier user folder, at most 3 deep */
 				struct folder *pf = &g->fo[m->user[rbelow(&g->r, m->nuser)]];
 				parent = pf->id;
+				/* folder id n is fo[n - 1]: ids are handed out in order */
 				for (const struct folder *q = pf; q->type == FT_USER; q = &g->fo[q->parent - 1])
 					depth++;
 				if (depth >= 3)
@@ -1321,8 +1323,11 @@ int main(int argc, char **argv)
 	g->ps = ps;
 	g->damage = damage;
 	g->inplace = inplace;
-	if (inplace && !(g->dellist = tmpfile()))
-		return fprintf(stderr, "ese-mailgen: a temporary file: %s\n", strerror(errno)), EXIT_OPERATIONAL;
+	int rc = EXIT_OPERATIONAL;
+	if (inplace && !(g->dellist = tmpfile())) {
+		fprintf(stderr, "ese-mailgen: a temporary file: %s\n", strerror(errno));
+		goto free_gen;
+	}
 	g->clock = 1073260800 + 8 * 3600;        /* Monday 2004-01-05 08:00 UTC */
 
 	/* Scale: about 24 KiB per message on average; a mailbox per 250
@@ -1349,13 +1354,15 @@ int main(int argc, char **argv)
 	g->fo = calloc((size_t)g->nmb * FOLDERS_PER_MAILBOX, sizeof(*g->fo));
 	g->abuf = malloc(g->amax);
 	g->bbuf = malloc(g->bmax);
-	if (!g->mb || !g->fo || !g->abuf || !g->bbuf || make_pool(g, (size_t)g->bmax + (256u << 10)))
-		return fprintf(stderr, "ese-mailgen: out of memory\n"), EXIT_OPERATIONAL;
+	if (!g->mb || !g->fo || !g->abuf || !g->bbuf || make_pool(g, (size_t)g->bmax + (256u << 10))) {
+		fprintf(stderr, "ese-mailgen: out of memory\n");
+		goto free_gen;
+	}
 
 	int err = ese_create_open(tmp, ps, ESE_CREATE_REPLACE, seed, schema, NTABLES, 0, &g->c, &g->st);
 	if (err) {
 		fprintf(stderr, "ese-mailgen: %s: %s\n", tmp, g->st.msg);
-		return EXIT_OPERATIONAL;
+		goto free_gen;
 	}
 	make_mailboxes(g);
 	/* fixed cost: the system tables and one small tree per object */
@@ -1375,28 +1382,23 @@ int main(int argc, char **argv)
 			err = close_attachment(g, &g->win[i]);
 	if (!err)
 		err = write_folders_and_mailboxes(g);
-	if (err) {
-		ese_create_abort(g->c);
-		return EXIT_OPERATIONAL;
-	}
-	if (getenv("MAILGEN_DEBUG"))
-		fprintf(stderr, "est %" PRIu64 "\n", g->est);
-	if (damage && !g->damaged) {
-		ese_create_abort(g->c);
+	if (!err && damage && !g->damaged) {
 		fprintf(stderr, "ese-mailgen: --damage %s: no row qualifies in a store this small (try more messages)\n",
 		        damage_names[damage]);
-		return EXIT_OPERATIONAL;
+		err = 1;
+	}
+	if (err) {
+		ese_create_abort(g->c);
+		goto free_gen;
 	}
 	if ((err = ese_create_commit(g->c, &g->st))) {
 		fprintf(stderr, "ese-mailgen: %s: %s\n", tmp, g->st.msg);
-		return EXIT_OPERATIONAL;
+		goto free_gen;
 	}
 	if ((g->inplace_rows && delete_in_place(g, tmp)) || instate(tmp, out)) {
 		unlink(tmp);
-		return EXIT_OPERATIONAL;
+		goto free_gen;
 	}
-	if (g->dellist)
-		fclose(g->dellist);
 	FILE *f = fopen(out, "rb");
 	long long bytes = -1;
 	if (f && !fseek(f, 0, SEEK_END))
@@ -1411,11 +1413,15 @@ int main(int argc, char **argv)
 	       g->att_rows, g->shared_att, g->deleted_att, g->att_links, g->inplace_rows);
 	if (damage)
 		printf("damage %s\n", g->damage_line);
+	rc = EXIT_OK;
+free_gen:
+	if (g->dellist)
+		fclose(g->dellist);
 	free(g->mb);
 	free(g->fo);
 	free(g->abuf);
 	free(g->bbuf);
 	free(g->pool);
 	free(g);
-	return EXIT_OK;
+	return rc;
 }
