@@ -34,9 +34,11 @@ HERE=$(dirname "$0")
 SEED=1
 KINDS="wrong-folder-counts wrong-mailbox-totals wrong-message-refcount wrong-attachment-refcount orphan-message dangling-link"
 MAX_ONE=$((3 * 1024 * 1024))
-MAX_ALL=$((12 * 1024 * 1024))
+MAX_ALL=$((16 * 1024 * 1024))
+CORRUPT=$BUILD/tests/ese-corrupt
+PHYSICAL="bitflip torn"
 
-for tool in "$GEN" "$ESEUTIL"; do
+for tool in "$GEN" "$ESEUTIL" "$CORRUPT"; do
 	if [ ! -x "$tool" ]; then
 		echo "make-samples: $tool not found: run make all first" >&2
 		exit 2
@@ -65,6 +67,12 @@ gen priv1.edb --size 2500K
 for kind in $KINDS; do
 	gen "priv1-$kind.edb" --size 1M --damage "$kind"
 done
+# physical damage for eseutil: a healthy 1 MiB store, then one injector kind
+"$GEN" "$WORK/base.edb" --seed $SEED --size 1M >/dev/null
+for kind in $PHYSICAL; do
+	"$CORRUPT" "$kind" "$WORK/base.edb" "$OUT/priv1-$kind.edb" | sed 's/^/  /'
+	chmod 644 "$OUT/priv1-$kind.edb"
+done
 
 fail=0
 bad() {
@@ -72,12 +80,22 @@ bad() {
 	fail=1
 }
 total=0
-for kind in "" $KINDS; do
+for kind in "" $KINDS $PHYSICAL; do
 	name=priv1${kind:+-$kind}.edb
 	f=$OUT/$name
 	size=$(wc -c <"$f")
 	total=$((total + size))
 	[ "$size" -le $MAX_ONE ] || bad "$name: $size bytes, more than 3 MiB"
+	case " $PHYSICAL " in
+	*" $kind "*)
+		# physical damage: /g must name it (G202 single-bit, G201 checksum)
+		"$ESEUTIL" /g "$f" >"$WORK/g.out" 2>&1 || true
+		if ! grep -qE "G20[12] " "$WORK/g.out"; then
+			bad "$name: eseutil /g does not report the damage"
+		fi
+		echo "  $name: $size bytes, eseutil /g reports: $(grep -oE 'G20[12] [a-z -]+' "$WORK/g.out" | head -1)"
+		continue ;;
+	esac
 	if ! "$ESEUTIL" /g "$f" >"$WORK/g.out" 2>&1 || ! grep -q "^Integrity check successful" "$WORK/g.out"; then
 		bad "$name: eseutil /g finds a problem:"
 		cat "$WORK/g.out" >&2
@@ -100,7 +118,7 @@ for kind in "" $KINDS; do
 	fi
 	echo "  $name: $size bytes, eseutil /g clean"
 done
-[ "$total" -le $MAX_ALL ] || bad "the samples take $total bytes, more than 12 MiB"
+[ "$total" -le $MAX_ALL ] || bad "the samples take $total bytes, more than 16 MiB"
 command -v esedbexport >/dev/null 2>&1 || echo "make-samples: esedbexport not installed: that check was skipped"
 if [ $fail = 1 ]; then
 	exit 1
