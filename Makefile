@@ -55,8 +55,8 @@ $(UNIT_BIN): $(UNIT_SRC:%.c=$(BUILD)/obj/%.o) $(LIB)
 deps:
 	@sh tests/ensure-deps.sh
 
-test-unit: $(UNIT_BIN)
-	CK_DEFAULT_TIMEOUT=120 $(UNIT_BIN)
+test-unit: $(UNIT_BIN) $(HELPERS)
+	BUILD=$(BUILD) CK_DEFAULT_TIMEOUT=300 $(UNIT_BIN)
 
 test-cli: all
 	BUILD=$(BUILD) sh tests/cli/run.sh

@@ -685,7 +685,7 @@ int ese_defrag(const char *path, const ese_defrag_opts *opts, ese_defrag_result 
 
 	/* 2. the copy */
 	double tc = ese_now();
-	if ((err = ese_writer_create(res->temp_path, d.ps, 0, 0, &d.w, st)))
+	if ((err = ese_writer_create(res->temp_path, d.ps, ESE_CREATE_PRIVATE, 0, &d.w, st)))
 		goto out;
 	d.np = calloc(d.cat->ntables ? d.cat->ntables : 1, sizeof(struct newpg));
 	for (size_t i = 0; d.np && i < d.cat->ntables; i++)
@@ -785,16 +785,17 @@ int ese_defrag(const char *path, const ese_defrag_opts *opts, ese_defrag_result 
 	res->verify_seconds = ese_now() - tv;
 	progress(&d, ESE_DEFRAG_PHASE_VERIFY);
 
-	/* 4. the swap: the copy takes the original's permissions and owner first */
-	if (stat(path, &sb) == 0) {
-		if (chmod(res->temp_path, sb.st_mode & 07777) != 0 ||
-		    (geteuid() == 0 && chown(res->temp_path, sb.st_uid, sb.st_gid) != 0))
-			note(opts, "Note: could not give %s the original's permissions", res->temp_path);
-	}
+	/* 4. the swap */
 	if (opts->preserve) {
 		res->kept_copy = 1;
 		note(opts, "The original is untouched; the defragmented copy is %s", res->temp_path);
 		goto out;
+	}
+	/* the copy takes the original's permissions and owner before it replaces it */
+	if (stat(path, &sb) == 0) {
+		if (chmod(res->temp_path, sb.st_mode & 07777) != 0 ||
+		    (geteuid() == 0 && chown(res->temp_path, sb.st_uid, sb.st_gid) != 0))
+			note(opts, "Note: could not give %s the original's permissions", res->temp_path);
 	}
 	if (opts->backup_path) {
 		if (renameat2(AT_FDCWD, path, AT_FDCWD, opts->backup_path, RENAME_NOREPLACE) != 0) {

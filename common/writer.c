@@ -467,6 +467,12 @@ int ese_writer_commit(ese_writer *w, ese_status *st)
 		if (!err && fsync(w->fd) != 0)
 			err = ese_fail(st, JET_errDiskIO, 0, "%s: fsync: %s", w->tmp, strerror(errno));
 	}
+	if (!err && !(w->flags & ESE_CREATE_PRIVATE)) {
+		mode_t um = umask(0);
+		umask(um);
+		if (fchmod(w->fd, 0666 & ~um) != 0)
+			err = ese_fail(st, JET_errDiskIO, 0, "%s: chmod: %s", w->tmp, strerror(errno));
+	}
 	if (!err && rename(w->tmp, w->path) != 0)
 		err = ese_fail(st, errno == EACCES ? JET_errFileAccessDenied : JET_errDiskIO, 0,
 		               "%s: cannot rename to %s: %s", w->tmp, w->path, strerror(errno));

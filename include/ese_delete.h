@@ -21,8 +21,10 @@
  * (fsynced before any data page); ese_delete_close fsyncs the data pages
  * and writes both header copies, Clean, with the last dbtime used, then
  * fsyncs again.  A crash in between leaves a database ESE refuses to attach
- * as is (dirty shutdown) instead of one that looks clean.  There is no
- * rollback journal: crash safety beyond that is not provided.
+ * as is (dirty shutdown) instead of one that looks clean.  Crash safety
+ * beyond that comes from a rollback journal attached to the deleter
+ * (ese_delete_attach_journal, ese_journal.h): every page and header write
+ * then goes through it, and a pass is all-or-nothing.
  *
  * While a deleter is open nothing else can open the file (the lock), and
  * the deleter's ese_db is not handed out: its page cache and header would
@@ -34,7 +36,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "ese_catalog.h"
+#include "ese_db.h"
 #include "ese_error.h"
+#include "ese_journal.h"
 
 /* JET errors this module adds to ese_error.h's list (values from jethdr.w). */
 #ifndef JET_errFeatureNotAvailable
@@ -148,5 +152,30 @@ const ese_delete_stats *ese_delete_get_stats(const ese_deleter *d);
  * Dirty).  A session that wrote nothing leaves the file untouched.
  * d may be NULL. */
 int ese_delete_close(ese_deleter *d, ese_status *st);
+
+/* ---- issue 6: journal and session hooks (ese_journal.h, ese_update.h) ---- */
+
+/* Routes every later write of d through journal j (NULL: write directly
+ * again): data pages with ese_journal_write_pages, the header copies with
+ * ese_journal_write_header, so that each page's before-image is durable in
+ * the journal before the page is overwritten.  j must stay open until
+ * ese_delete_close returned (close writes the Clean header through it);
+ * commit or roll back j after that. */
+void ese_delete_attach_journal(ese_deleter *d, ese_journal *j);
+
+/* The deleter's database, for READING pages that the session's own writes
+ * may have changed: ese_db_read_page, cursors, ese_lv_read (they read the
+ * file).  Not ese_db_get_page (its cache does not see the writes), and
+ * never its fd for writing (ese_delete_write_pages is the way in). */
+ese_db *ese_delete_db(ese_deleter *d);
+
+/* Writes n whole pages changed by another module of the session (update.c):
+ * each gets the next dbtime, flush type cleared and its checksum, and they
+ * are written in page order, exactly as the deleter's own pages are
+ * (header marked Dirty before the first write of the session; through the
+ * journal when one is attached).  pages[i] is updated in place with what
+ * was written.  Returns 0, JET_errInvalidParameter (a pgno outside the
+ * file or given twice), or the write errors of ese_delete_record. */
+int ese_delete_write_pages(ese_deleter *d, size_t n, const uint32_t *pgnos, uint8_t *const *pages, ese_status *st);
 
 #endif

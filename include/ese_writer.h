@@ -28,6 +28,7 @@ typedef struct ese_writer ese_writer;
 typedef struct ese_wobj ese_wobj;
 
 #define ESE_CREATE_REPLACE 1u     /* replace an existing file at the target path */
+#define ESE_CREATE_PRIVATE 2u     /* keep the file mode 0600 (else 0666 less the umask at commit) */
 
 /* Starts a database of page_size bytes (2048 .. 32768) to be placed at
  * path.  seed makes the signature and times deterministic (same seed, same
