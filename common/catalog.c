@@ -136,7 +136,7 @@ static ese_table *find_table(ese_catalog *cat, uint32_t objid)
 	return NULL;
 }
 
-static size_t fixed_size(uint32_t coltyp, uint32_t size)
+size_t ese_coltyp_fixed_size(uint32_t coltyp)
 {
 	switch (coltyp) {
 	case JET_coltypBit: case JET_coltypUnsignedByte: return 1;
@@ -145,8 +145,15 @@ static size_t fixed_size(uint32_t coltyp, uint32_t size)
 	case JET_coltypCurrency: case JET_coltypIEEEDouble: case JET_coltypDateTime:
 	case JET_coltypLongLong: return 8;
 	case JET_coltypGUID: return 16;
-	default: return size;
+	default: return 0;
 	}
+}
+
+/* A fixed column's size: its type's, or the catalog's for fixed Text/Binary. */
+static size_t fixed_size(uint32_t coltyp, uint32_t size)
+{
+	size_t n = ese_coltyp_fixed_size(coltyp);
+	return n ? n : size;
 }
 
 static int parse_segments(ese_index *ix, const uint8_t *p, size_t n)

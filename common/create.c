@@ -69,17 +69,6 @@ struct ese_creator {
 
 /* ---- definitions ------------------------------------------------------- */
 
-static size_t fixed_size(uint32_t coltyp)
-{
-	switch (coltyp) {
-	case JET_coltypBit: case JET_coltypUnsignedByte: return 1;
-	case JET_coltypShort: case JET_coltypUnsignedShort: return 2;
-	case JET_coltypLong: case JET_coltypUnsignedLong: case JET_coltypIEEESingle: return 4;
-	case JET_coltypCurrency: case JET_coltypIEEEDouble: case JET_coltypDateTime: case JET_coltypLongLong: return 8;
-	case JET_coltypGUID: return 16;
-	default: return 0;
-	}
-}
 
 static int is_long(uint32_t coltyp) { return coltyp == JET_coltypLongText || coltyp == JET_coltypLongBinary; }
 static int is_text(uint32_t coltyp) { return coltyp == JET_coltypText || coltyp == JET_coltypLongText; }
@@ -142,7 +131,7 @@ static void set_offsets(ese_table *t)
 	for (size_t i = 0; i < t->ncolumns; i++)
 		if (t->columns[i].id < 128) {
 			t->columns[i].record_offset = off;
-			off += (uint32_t)fixed_size(t->columns[i].coltyp);
+			off += (uint32_t)ese_coltyp_fixed_size(t->columns[i].coltyp);
 		}
 }
 
@@ -255,9 +244,9 @@ static int define_user(ese_creator *cr, struct ctab *c, const ese_create_table *
 			if (!strcmp(spec->columns[j].name, sc->name))
 				return ese_fail(st, JET_errInvalidParameter, 0, "table %s: column %s defined twice", spec->name,
 				                sc->name);
-		if (fixed_size(typ) && !multi) {
+		if (ese_coltyp_fixed_size(typ) && !multi) {
 			id = next_fixed++;
-			size = (uint32_t)fixed_size(typ);
+			size = (uint32_t)ese_coltyp_fixed_size(typ);
 		} else if ((typ == JET_coltypText || typ == JET_coltypBinary) && !multi) {
 			if (size == 0)
 				size = 255;
@@ -268,8 +257,8 @@ static int define_user(ese_creator *cr, struct ctab *c, const ese_create_table *
 			id = next_var++;
 		} else {
 			id = next_tagged++;
-			if (fixed_size(typ))
-				size = (uint32_t)fixed_size(typ);
+			if (ese_coltyp_fixed_size(typ))
+				size = (uint32_t)ese_coltyp_fixed_size(typ);
 			has_lv |= is_long(typ);
 		}
 		if (next_fixed > 128 || next_var > 256 || next_tagged > 0xFFFF)
@@ -529,7 +518,7 @@ static int build_record(ese_creator *cr, struct ctab *c, const ese_create_value 
 				c->autoinc_next++;
 				ev[nev].columnid = col->id;
 				ev[nev].data = autobuf;
-				ev[nev++].len = fixed_size(col->coltyp);
+				ev[nev++].len = ese_coltyp_fixed_size(col->coltyp);
 				continue;
 			}
 			if (col->flags & ESE_COL_NOT_NULL) {
@@ -561,7 +550,7 @@ static int build_record(ese_creator *cr, struct ctab *c, const ese_create_value 
 				inst[ni].data = d;
 				inst[ni].len = len;
 			}
-			if ((int)j == c->autoinc && len == fixed_size(col->coltyp)) {
+			if ((int)j == c->autoinc && len == ese_coltyp_fixed_size(col->coltyp)) {
 				uint64_t given = len == 4 ? get_le32(d) : get_le64(d);
 				if (given >= c->autoinc_next)
 					c->autoinc_next = given + 1;

@@ -68,15 +68,8 @@ int ese_record_parse(ese_record *r, const uint8_t *data, size_t len, int large, 
 
 static size_t fixed_size(const ese_column *c)
 {
-	switch (c->coltyp) {
-	case JET_coltypBit: case JET_coltypUnsignedByte: return 1;
-	case JET_coltypShort: case JET_coltypUnsignedShort: return 2;
-	case JET_coltypLong: case JET_coltypUnsignedLong: case JET_coltypIEEESingle: return 4;
-	case JET_coltypCurrency: case JET_coltypIEEEDouble: case JET_coltypDateTime:
-	case JET_coltypLongLong: return 8;
-	case JET_coltypGUID: return 16;
-	default: return c->size;
-	}
+	size_t n = ese_coltyp_fixed_size(c->coltyp);
+	return n ? n : c->size;
 }
 
 int ese_record_tagged_at(const ese_record *r, size_t i, uint32_t *columnid, ese_colval *out, ese_status *st)

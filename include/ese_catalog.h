@@ -113,6 +113,10 @@ void ese_catalog_free(ese_catalog *cat);
 const ese_table  *ese_catalog_find_table(const ese_catalog *cat, const char *name);
 const ese_column *ese_table_find_column(const ese_table *t, uint32_t columnid);
 
+/* The stored size of a fixed-size column type (Bit 1 ... GUID 16), or 0
+ * for Text, Binary and the long-value types. */
+size_t ese_coltyp_fixed_size(uint32_t coltyp);
+
 /* "Integer 32-bit signed" etc., as esedbinfo names a column type. */
 const char *ese_coltyp_name(uint32_t coltyp);
 /* "Long", "Text", ... the JET_coltyp suffix (eseutil /mm style). */
