@@ -38,6 +38,10 @@
  *     changed; a fuller one is refused (JET_errFeatureNotAvailable);
  *  5. every written page gets a dbtime above the header's, and the header
  *     gets the last one at close (ese_delete.h: Dirty first, Clean last).
+ *  6. (issue 6) with a journal attached, no page or header copy is written
+ *     before its before-image is durable in the journal (ese_journal.h);
+ *     pages other modules change (update.c) are written by the same
+ *     ws_flush, so they obey 5 and 6 too.
  */
 #include "ese_delete.h"
 #include "ese_checksum.h"
@@ -98,6 +102,7 @@ struct ese_deleter {
 	uint64_t dbtime;          /* the last dbtime stamped */
 	int marked_dirty;         /* the header on disk says Dirty */
 	int broken;               /* a write failed: refuse further work */
+	ese_journal *journal;     /* issue 6: writes go through it when set */
 	struct wpage **ws;
 	size_t nws, capws;
 	uint8_t *tmp;             /* scratch page for the builder */
@@ -188,7 +193,15 @@ static int write_header(ese_deleter *d, uint32_t state, ese_status *st)
 	h.dbtime = d->dbtime;
 	int e = 0;
 	ese_dbheader_encode(&h, d->tmp, d->ps);
-	for (int copy = 0; copy < 2 && !e; copy++)
+	if (d->journal) {
+		/* issue 6: both copies journaled first (once per pass) */
+		int err = ese_journal_write_header(d->journal, d->tmp, st);
+		if (err) {
+			d->broken = 1;
+			return err;
+		}
+	}
+	for (int copy = 0; copy < 2 && !e && !d->journal; copy++)
 		e = pwrite_full(ese_db_fd(d->db), d->tmp, d->ps, (uint64_t)copy * d->ps);
 	if (e)
 		return io_error(d, st, e, 0, "writing the header");
@@ -201,6 +214,34 @@ static int cmp_wpage(const void *a, const void *b)
 {
 	const struct wpage *x = *(const struct wpage *const *)a, *y = *(const struct wpage *const *)b;
 	return x->pgno < y->pgno ? -1 : x->pgno > y->pgno;
+}
+
+/* issue 6: the stamped dirty pages of the working set, through the
+ * journal: every before-image appended and fsynced once, then the pages
+ * written in page order. */
+static int ws_flush_journal(ese_deleter *d, size_t ndirty, ese_status *st)
+{
+	uint32_t *pgnos = malloc(ndirty * sizeof(*pgnos));
+	uint8_t **bufs = malloc(ndirty * sizeof(*bufs));
+	int err = 0;
+	if (!pgnos || !bufs) {
+		err = ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
+		goto out;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < d->nws; i++)
+		if (d->ws[i]->dirty) {
+			pgnos[k] = d->ws[i]->pgno;
+			bufs[k++] = d->ws[i]->buf;
+		}
+	if ((err = ese_journal_write_pages(d->journal, k, pgnos, bufs, st)))
+		d->broken = 1;
+	else
+		d->stats.pages_written += k;
+out:
+	free(pgnos);
+	free(bufs);
+	return err;
 }
 
 /* Stamps and writes every dirty page in page order, then empties the
@@ -226,12 +267,16 @@ static int ws_flush(ese_deleter *d, ese_status *st)
 		/* flush type unknown: no lost-flush check against a flush map */
 		put_le32(w->buf + 36, get_le32(w->buf + 36) & ~ESE_PF_FLUSH_TYPE);
 		ese_checksum_set_page(w->buf, d->ps, w->pgno);
+		if (d->journal)
+			continue;         /* issue 6: written below, all at once */
 		int e = pwrite_full(ese_db_fd(d->db), w->buf, d->ps, ((uint64_t)w->pgno + 1) * d->ps);
 		if (e)
 			err = io_error(d, st, e, w->pgno, "writing a page");
 		else
 			d->stats.pages_written++;
 	}
+	if (!err && d->journal && ndirty)
+		err = ws_flush_journal(d, ndirty, st);
 out:
 	ws_discard(d);
 	return err;
@@ -1221,5 +1266,53 @@ int ese_delete_close(ese_deleter *d, ese_status *st)
 	free(d->tmp);
 	free(d->kbuf);
 	free(d);
+	return err;
+}
+
+/* ---- issue 6: journal and session hooks --------------------------------- */
+
+void ese_delete_attach_journal(ese_deleter *d, ese_journal *j) { d->journal = j; }
+
+ese_db *ese_delete_db(ese_deleter *d) { return d->db; }
+
+int ese_delete_write_pages(ese_deleter *d, size_t n, const uint32_t *pgnos, const uint8_t *const *pages,
+                           ese_status *st)
+{
+	if (d->broken)
+		return ese_fail(st, JET_errDiskIO, 0, "%s: an earlier write failed", ese_db_path(d->db));
+	int err = 0;
+	for (size_t i = 0; i < n && !err; i++) {
+		if (pgnos[i] == 0 || pgnos[i] > d->npages)
+			err = ese_fail(st, JET_errInvalidParameter, pgnos[i], "page %u is outside the file (%u pages)", pgnos[i],
+			               d->npages);
+		else if (ws_find(d, pgnos[i]))
+			err = ese_fail(st, JET_errInvalidParameter, pgnos[i], "page %u given twice", pgnos[i]);
+		if (err)
+			break;
+		/* into the (empty) working set as a dirty copy, not read from the file */
+		if (d->nws == d->capws) {
+			size_t cap = d->capws ? d->capws * 2 : 32;
+			struct wpage **p = realloc(d->ws, cap * sizeof(*p));
+			if (!p) {
+				err = ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
+				break;
+			}
+			d->ws = p;
+			d->capws = cap;
+		}
+		struct wpage *w = calloc(1, sizeof(*w));
+		if (!w || !(w->buf = malloc(d->ps))) {
+			free(w);
+			err = ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
+			break;
+		}
+		w->pgno = pgnos[i];
+		w->dirty = 1;
+		memcpy(w->buf, pages[i], d->ps);
+		d->ws[d->nws++] = w;
+	}
+	if (!err && (err = ws_flush(d, st)) == 0)
+		return 0;
+	ws_discard(d);
 	return err;
 }

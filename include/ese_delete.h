@@ -158,9 +158,10 @@ int ese_delete_close(ese_deleter *d, ese_status *st);
 /* Routes every later write of d through journal j (NULL: write directly
  * again): data pages with ese_journal_write_pages, the header copies with
  * ese_journal_write_header, so that each page's before-image is durable in
- * the journal before the page is overwritten.  j must stay open until
- * ese_delete_close returned (close writes the Clean header through it);
- * commit or roll back j after that. */
+ * the journal before the page is overwritten.  Attach it before the
+ * session's first change (the header's Clean image must be the one
+ * journaled).  j must stay open until ese_delete_close returned (close
+ * writes the Clean header through it); commit or roll back j after that. */
 void ese_delete_attach_journal(ese_deleter *d, ese_journal *j);
 
 /* The deleter's database, for READING pages that the session's own writes
@@ -173,9 +174,11 @@ ese_db *ese_delete_db(ese_deleter *d);
  * each gets the next dbtime, flush type cleared and its checksum, and they
  * are written in page order, exactly as the deleter's own pages are
  * (header marked Dirty before the first write of the session; through the
- * journal when one is attached).  pages[i] is updated in place with what
- * was written.  Returns 0, JET_errInvalidParameter (a pgno outside the
- * file or given twice), or the write errors of ese_delete_record. */
-int ese_delete_write_pages(ese_deleter *d, size_t n, const uint32_t *pgnos, uint8_t *const *pages, ese_status *st);
+ * journal when one is attached).  The caller's buffers are not changed
+ * (stamped copies are written).  Returns 0, JET_errInvalidParameter (a
+ * pgno outside the file or given twice), or the write errors of
+ * ese_delete_record. */
+int ese_delete_write_pages(ese_deleter *d, size_t n, const uint32_t *pgnos, const uint8_t *const *pages,
+                           ese_status *st);
 
 #endif

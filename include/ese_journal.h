@@ -28,10 +28,12 @@
  *     byte for byte what it was when the pass began.  Recovery is
  *     idempotent: a crash during recovery is recovered by running it again.
  *
- * Why a torn record is harmless: records are appended, and each append is
- * fsynced before the page it protects is written.  A crash while
- * appending can only tear the last record, and the page that record would
- * protect was not written yet; recovery ignores a torn last record.  Every
+ * Why a torn record is harmless: records are appended in batches, and each
+ * batch is fsynced before any page it protects is written.  A crash while
+ * appending can only tear records of the last batch (any of them: the
+ * kernel writes back in any order), and no page of that batch was written
+ * yet; recovery ignores them (a record names its batch, so an invalid
+ * record followed by a later batch is damage, not a torn tail).  Every
  * record carries a SHA-256 over the journal's salt and the record, so a
  * torn, stale or foreign record is never mistaken for a valid one.
  *
@@ -54,7 +56,8 @@
  *      4  u32    sequence number (0, 1, 2, ... in append order)
  *      8  u32    file page: 0 and 1 are the two header copies, p + 1 is
  *                database page p (offset = file page * page size)
- *     12  u32    0
+ *     12  u32    sequence number of the first record of its batch (the
+ *                records appended together, then fsynced once)
  *     16  u8[ps] the page's before-image
  *  16+ps  u8[32] SHA-256 of salt || bytes 0..16+ps-1
  *
@@ -100,7 +103,7 @@ typedef struct ese_journal_recovery {
 	int      discarded;       /* it was torn while being created (no valid
 	                           * header, no record): nothing of the
 	                           * database had been written; it was removed */
-	int      torn_tail;       /* its last record was torn and ignored */
+	int      torn_tail;       /* records of its last batch were torn and ignored */
 	uint64_t records;         /* valid records read */
 	uint64_t pages_restored;  /* distinct pages written back, the two
 	                           * header copies included */
@@ -169,8 +172,10 @@ uint64_t ese_journal_pages(const ese_journal *j);
 /* Ends the pass, keeping its changes: fsyncs the database, deletes the
  * journal, fsyncs the directory, and frees j (on error too).  Returns 0,
  * or JET_errDiskIO: the database could not be synced (the journal is then
- * kept, and the next ese_journal_recover rolls the pass back) or the
- * journal could not be removed.  j may be NULL. */
+ * kept, and the next ese_journal_recover rolls the pass back), the journal
+ * could not be removed, or an append to the journal had failed during the
+ * pass (the pass is then rolled back here instead: a pass that stopped in
+ * the middle is never kept).  j may be NULL. */
 int ese_journal_commit(ese_journal *j, ese_status *st);
 
 /* Ends the pass, undoing it: writes every before-image back (recovery on
@@ -194,8 +199,8 @@ void ese_journal_abandon(ese_journal *j);
  *                            another process) or the database is locked
  *                            or cannot be opened for writing
  *   JET_errBadDbSignature    the journal names another database (its
- *                            signature, page size or size differ): it is
- *                            left alone, nothing written
+ *                            signature or page size differ): it is left
+ *                            alone, nothing written
  *   JET_errLogFileCorrupt    the journal's header is damaged while records
  *                            follow it, or a record before the last one
  *                            is damaged: the valid records were written

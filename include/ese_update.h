@@ -42,6 +42,9 @@
 #ifndef JET_errRecordPrimaryChanged
 #define JET_errRecordPrimaryChanged (-1604)  /* a column of the primary key was given */
 #endif
+#ifndef JET_errNullInvalid
+#define JET_errNullInvalid          (-1504)  /* NULL given for a NOT NULL column */
+#endif
 #ifndef JET_errKeyDuplicate
 #define JET_errKeyDuplicate         (-1605)  /* the entry (unique index: the key) exists */
 #endif
@@ -100,6 +103,7 @@ typedef struct ese_update_info {
  *   JET_errRecordNotFound           no record has that primary key
  *   JET_errColumnNotFound / JET_errInvalidBufferSize / JET_errColumnTooBig /
  *   JET_errInvalidParameter         a value the encoder refuses
+ *   JET_errNullInvalid              NULL for a NOT NULL column
  *   JET_errRecordTooBig             the new record exceeds
  *                                   ese_record_max_size, or does not fit in
  *                                   the room its leaf page has (a split

@@ -14,4 +14,5 @@ Suite *suite_writer(void);
 Suite *suite_record_encode(void);
 Suite *suite_key(void);
 Suite *suite_delete(void);
+Suite *suite_journal(void);
 #endif

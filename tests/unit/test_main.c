@@ -18,6 +18,7 @@ int main(void)
 	srunner_add_suite(sr, suite_record_encode());
 	srunner_add_suite(sr, suite_key());
 	srunner_add_suite(sr, suite_delete());
+	srunner_add_suite(sr, suite_journal());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
