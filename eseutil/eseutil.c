@@ -13,6 +13,7 @@
 #include "ese_defrag.h"
 #include "ese_export.h"
 #include "ese_integrity.h"
+#include "ese_journal.h"
 #include "ese_problem.h"
 #include "ese_sbuf.h"
 
@@ -797,6 +798,21 @@ int main(int argc, char **argv)
 	if (rc)
 		return rc;
 	double t0 = ese_now();
+	/* an isinteg pass that did not finish is rolled back before anything
+	 * else reads the database (its journal holds the before-images) */
+	if (o.mode != M_HELP && o.mode != M_ERR && o.mode != M_PROBLEMS && o.file && ese_journal_exists(o.file)) {
+		ese_journal_recovery jr;
+		ese_status jst = { 0 };
+		memset(&jr, 0, sizeof(jr));
+		if (ese_journal_recover(o.file, &jr, &jst)) {
+			fprintf(stderr, "eseutil: %s: an unfinished isinteg pass could not be rolled back: %s\n", o.file,
+			        jst.msg);
+			return ESE_EXIT_OPERROR;
+		}
+		if (jr.found)
+			fprintf(stderr, "eseutil: %s: rolled back an unfinished isinteg pass (%llu pages restored)\n", o.file,
+			        (unsigned long long)jr.pages_restored);
+	}
 	switch (o.mode) {
 	case M_HELP:
 		fputs(usage_text, stdout);
