@@ -50,3 +50,8 @@ run "$ISINTEG"
 expect_rc "isinteg usage" 16
 run "$ISINTEG" --help
 expect_rc "isinteg --help" 0
+
+# docs/problem-codes.md is generated from the catalogue: it must be current
+run "$ESEUTIL" --problem-codes
+expect_rc "--problem-codes" 0
+if tail -n +5 docs/problem-codes.md | cmp -s - "$TMP/out"; then pass; else fail "docs/problem-codes.md is stale: regenerate it with eseutil --problem-codes"; fi
