@@ -38,6 +38,7 @@ struct ese_db {
 	ese_dbheader hdr;
 	ese_header_state hstate;
 	uint64_t corrected;
+	uint8_t *verified;            /* read-only handles: one bit per page whose checksum held */
 	struct cache_slot cache[CACHE_SLOTS];
 };
 
@@ -249,6 +250,7 @@ void ese_db_close(ese_db *db)
 		close(db->fd);
 	for (unsigned i = 0; i < CACHE_SLOTS; i++)
 		free(db->cache[i].buf);
+	free(db->verified);
 	free(db->path);
 	free(db);
 }
@@ -275,9 +277,19 @@ int ese_db_read_page(ese_db *db, uint32_t pgno, uint8_t *buf, ese_status *st)
 		return ese_fail(st, JET_errFileIOBeyondEOF, pgno, "page %u: short read", pgno);
 	if (db->flags & ESE_OPEN_NO_VERIFY)
 		return 0;
+	/* A read-only handle verifies a page once: the file does not change
+	 * under it (it holds a lock).  Only pages whose checksum held are
+	 * remembered, so a corrected page is corrected on every read. */
+	int ro = !(db->flags & ESE_OPEN_RDWR);
+	if (ro && db->verified && (db->verified[pgno >> 3] >> (pgno & 7)) & 1)
+		return 0;
 	ese_pagecheck_info info;
 	switch (ese_checksum_verify_page(buf, db->page_size, pgno, &info)) {
 	case ESE_PAGE_OK:
+		if (ro && !db->verified)
+			db->verified = calloc((size_t)db->page_count / 8 + 1, 1);
+		if (ro && db->verified)
+			db->verified[pgno >> 3] |= (uint8_t)(1u << (pgno & 7));
 		return 0;
 	case ESE_PAGE_UNINIT:
 		return ese_fail(st, JET_errPageNotInitialized, pgno, "page %u is not initialized (all zero)", pgno);
