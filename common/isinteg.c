@@ -148,6 +148,8 @@ static void mark_bad(struct ictx *c, uint32_t objid);
 static void ii_tree_unreadable(struct ictx *c, const ese_table *t, const char *tree, uint32_t objid,
                                const ese_status *st);
 static int ii_record_exists(struct ictx *c, const ese_table *t, const uint8_t *pk, size_t pklen);
+static int ii_walk_lv_roots(struct ictx *c, const ese_table *t, uint32_t root, uint32_t objid, ii_node_fn fn,
+                            void *arg);
 static int ii_sorter_open(struct ictx *c, size_t nshare, ese_sorter **out);
 static int ii_operror(struct ictx *c, int err, const ese_status *st);
 static int ii_oom(struct ictx *c);
@@ -1321,7 +1323,7 @@ static int ii_test_lvref(struct ictx *c)
 			if ((err = ese_sorter_finish(lw.refs, &st)))
 				err = ii_operror(c, err, &st);
 			else if (!(err = ref_next(c, &lw))) {
-				r = ii_walk(c, t, "long values", t->lv_pgno_fdp, t->lv_objid, lv_root, &lw);
+				r = ii_walk_lv_roots(c, t, t->lv_pgno_fdp, t->lv_objid, lv_root, &lw);
 				if (r < 0 || c->st.err)
 					err = c->st.err;
 				else if (r == 0)
@@ -2748,6 +2750,55 @@ static int ii_walk(struct ictx *c, const ese_table *t, const char *tree, uint32_
 	if (err == JET_errOutOfMemory)
 		return ii_oom(c);
 	ii_tree_unreadable(c, t, tree, objid, &st);
+	return 1;
+}
+
+/* The roots of a long-value tree only, each found by seeking past the
+ * previous value (LID + 1), so the pages holding nothing but chunks are
+ * never read: mail stores are mostly such pages.  Keys must ascend; a tree
+ * with 8-byte LIDs, or anything unexpected, is walked whole instead. */
+static int ii_walk_lv_roots(struct ictx *c, const ese_table *t, uint32_t root, uint32_t objid, ii_node_fn fn,
+                            void *arg)
+{
+	if (ii_tree_bad(c, objid))
+		return 1;
+	ese_cursor *cur;
+	ese_status st = { 0 };
+	int err = ese_cursor_open(c->db, root, objid, &cur, &st);
+	if (err)
+		return err == JET_errOutOfMemory ? ii_oom(c) : (ii_tree_unreadable(c, t, "long values", objid, &st), 1);
+	uint64_t next = 0;
+	for (;;) {
+		uint8_t key[4];
+		put_be32(key, (uint32_t)next);
+		if ((err = ese_cursor_seek(cur, key, 4, &st)))
+			break;
+		size_t kl, dl;
+		const uint8_t *k = ese_cursor_key(cur, &kl), *d = ese_cursor_data(cur, &dl);
+		if (kl < 4 || (k[0] & 0x80) || get_be32(k) < next) {
+			ese_cursor_close(cur);
+			return ii_walk(c, t, "long values", root, objid, fn, arg);
+		}
+		uint32_t lid = get_be32(k);
+		if (kl == 4) {
+			int r = fn(c, arg, k, kl, d, dl, ese_cursor_pgno(cur));
+			if (r) {
+				ese_cursor_close(cur);
+				return r;
+			}
+		}
+		if (lid == 0xFFFFFFFFu) {
+			err = JET_errRecordNotFound;
+			break;
+		}
+		next = (uint64_t)lid + 1;
+	}
+	ese_cursor_close(cur);
+	if (err == JET_errRecordNotFound)
+		return 0;
+	if (err == JET_errOutOfMemory)
+		return ii_oom(c);
+	ii_tree_unreadable(c, t, "long values", objid, &st);
 	return 1;
 }
 
