@@ -2,6 +2,15 @@
 #ifndef TEST_SUITES_H
 #define TEST_SUITES_H
 #include <check.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Where the Windows-made samples are, relative to the repository root. */
+#define ESE_TEST_SAMPLES_DIR "../shared/esedb-samples"
+
+/* The decompressed sample NAME (e.g. "basic.edb"), or NULL with a SKIP
+ * message when it is absent; *len gets its size.  Free with free(). */
+uint8_t *ese_test_load_sample(const char *name, size_t *len);
 Suite *suite_jet_errors(void);
 Suite *suite_compress(void);
 Suite *suite_checksum(void);

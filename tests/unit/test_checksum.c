@@ -17,7 +17,6 @@
 #include "suites.h"
 #include "ese_checksum.h"
 
-#define SAMPLES_DIR "../shared/esedb-samples"
 
 static const size_t page_sizes[] = { 2048, 4096, 8192, 16384, 32768 };
 #define NSIZES (sizeof(page_sizes) / sizeof(page_sizes[0]))
@@ -354,38 +353,6 @@ END_TEST
 
 /* ---- real pages ---- */
 
-/* The decompressed sample, or NULL (and a message) when it is absent. */
-static uint8_t *load_sample(const char *name, size_t *len)
-{
-	char path[512], cmd[600];
-	snprintf(path, sizeof(path), "%s/%s.gz", SAMPLES_DIR, name);
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		printf("SKIP: %s not found (run from the repository root with ../shared/esedb-samples)\n", path);
-		return NULL;
-	}
-	fclose(f);
-	snprintf(cmd, sizeof(cmd), "gunzip -c '%s'", path);
-	FILE *pp = popen(cmd, "r");
-	ck_assert_ptr_nonnull(pp);
-	size_t cap = 1 << 20, n = 0;
-	uint8_t *buf = malloc(cap);
-	ck_assert_ptr_nonnull(buf);
-	for (;;) {
-		if (n == cap) {
-			cap *= 2;
-			buf = realloc(buf, cap);
-			ck_assert_ptr_nonnull(buf);
-		}
-		size_t r = fread(buf + n, 1, cap - n, pp);
-		if (r == 0)
-			break;
-		n += r;
-	}
-	ck_assert_int_eq(pclose(pp), 0);
-	*len = n;
-	return buf;
-}
 
 static int is_zero(const uint8_t *p, size_t n)
 {
@@ -401,7 +368,7 @@ static int is_zero(const uint8_t *p, size_t n)
 static void check_real_file(const char *name, size_t ps, uint32_t expect_pages, uint32_t min_ok)
 {
 	size_t len;
-	uint8_t *f = load_sample(name, &len);
+	uint8_t *f = ese_test_load_sample(name, &len);
 	if (!f)
 		return;
 	ck_assert_uint_eq(len % ps, 0);

@@ -594,40 +594,7 @@ END_TEST
 
 /* ---- real pages ---- */
 
-#define SAMPLES_DIR "../shared/esedb-samples"
 
-/* The decompressed sample, or NULL (and a message) when it is absent. */
-static uint8_t *load_sample(const char *name, size_t *len)
-{
-	char path[512], cmd[600];
-	snprintf(path, sizeof(path), "%s/%s.gz", SAMPLES_DIR, name);
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		printf("SKIP: %s not found (run from the repository root with ../shared/esedb-samples)\n", path);
-		return NULL;
-	}
-	fclose(f);
-	snprintf(cmd, sizeof(cmd), "gunzip -c '%s'", path);
-	FILE *pp = popen(cmd, "r");
-	ck_assert_ptr_nonnull(pp);
-	size_t cap = 1 << 20, n = 0;
-	uint8_t *buf = malloc(cap);
-	ck_assert_ptr_nonnull(buf);
-	for (;;) {
-		if (n == cap) {
-			cap *= 2;
-			buf = realloc(buf, cap);
-			ck_assert_ptr_nonnull(buf);
-		}
-		size_t r = fread(buf + n, 1, cap - n, pp);
-		if (r == 0)
-			break;
-		n += r;
-	}
-	ck_assert_int_eq(pclose(pp), 0);
-	*len = n;
-	return buf;
-}
 
 static int all_zero(const uint8_t *p, size_t n)
 {
@@ -643,7 +610,7 @@ static int all_zero(const uint8_t *p, size_t n)
 static void walk_real_file(const char *name, uint32_t ps, uint32_t *roots)
 {
 	size_t len;
-	uint8_t *f = load_sample(name, &len);
+	uint8_t *f = ese_test_load_sample(name, &len);
 	*roots = 0;
 	if (!f)
 		return;
@@ -706,7 +673,7 @@ END_TEST
 START_TEST(test_real_space_headers)
 {
 	size_t len;
-	uint8_t *f = load_sample("basic.edb", &len);
+	uint8_t *f = ese_test_load_sample("basic.edb", &len);
 	if (!f)
 		return;
 	static const struct {
