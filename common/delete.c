@@ -1007,6 +1007,9 @@ static int plan_lids(struct plan *pl, const ese_table *t, const ese_record *r, e
 
 /* ---- long values ------------------------------------------------------ */
 
+static int lv_remove(ese_deleter *d, const struct tree *tr, const uint8_t *key, size_t lidlen, struct path *pp,
+                     int exists, ese_status *st);
+
 /* Drops one reference to long value lid; removes it at 0. */
 static int lv_unref(ese_deleter *d, const ese_table *t, const uint8_t *lid, size_t lidlen, ese_status *st)
 {
@@ -1047,19 +1050,29 @@ static int lv_unref(ese_deleter *d, const ese_table *t, const uint8_t *lid, size
 		}
 	}
 	/* the last reference: the root, then every chunk (key LID || offset) */
+	return lv_remove(d, &tr, key, lidlen, &p, exists, st);
+}
+
+/* Removes long value key[0..lidlen) (big-endian LID) of tree tr: its root
+ * (p positioned on it) when `exists`, then every chunk (key LID || offset),
+ * emptied pages freed by tree_remove. */
+static int lv_remove(ese_deleter *d, const struct tree *tr, const uint8_t *key, size_t lidlen, struct path *pp,
+                     int exists, ese_status *st)
+{
+	int err;
 	int removed = exists;
-	if (exists && (err = tree_remove(d, &tr, &p, st)))
+	if (exists && (err = tree_remove(d, tr, pp, st)))
 		return err;
 	for (;;) {
 		size_t len;
-		err = tree_seek(d, &tr, key, lidlen, &p, d->kbuf, &len, st);
+		err = tree_seek(d, tr, key, lidlen, pp, d->kbuf, &len, st);
 		if (err == JET_errRecordNotFound)
 			break;
 		if (err)
 			return err;
 		if (len != lidlen + 4 || memcmp(d->kbuf, key, lidlen))
 			break;
-		if ((err = tree_remove(d, &tr, &p, st)))
+		if ((err = tree_remove(d, tr, pp, st)))
 			return err;
 		removed = 1;
 	}
@@ -1241,6 +1254,31 @@ int ese_delete_index_entry(ese_deleter *d, const char *table, const char *index,
 		d->stats = saved;
 	ws_discard(d);
 	free(bm);
+	return err;
+}
+
+int ese_delete_lv(ese_deleter *d, const char *table, uint32_t lid, ese_status *st)
+{
+	if (d->broken)
+		return ese_fail(st, JET_errDiskIO, 0, "%s: an earlier write failed", ese_db_path(d->db));
+	const ese_table *t = ese_catalog_find_table(d->cat, table);
+	if (!t)
+		return ese_fail(st, JET_errObjectNotFound, 0, "no table %s", table);
+	if (!t->lv_pgno_fdp)
+		return ese_fail(st, JET_errRecordNotFound, 0, "table %s has no long values", t->name);
+	struct tree tr = { t->lv_pgno_fdp, t->lv_objid, 1, t->name, "long values" };
+	uint8_t key[4];
+	put_be32(key, lid);
+	struct path p;
+	ese_delete_stats saved = d->stats;
+	int err = tree_find(d, &tr, key, sizeof(key), &p, st);
+	if (err == 1)
+		err = ese_fail(st, JET_errRecordNotFound, 0, "table %s: no long value %u", t->name, lid);
+	if (!err && !(err = lv_remove(d, &tr, key, sizeof(key), &p, 1, st)))
+		err = ws_flush(d, st);
+	if (err && !d->broken)
+		d->stats = saved;
+	ws_discard(d);
 	return err;
 }
 

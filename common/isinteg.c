@@ -62,6 +62,8 @@ enum fix_kind {
 	FIX_INSERT_ENTRY,          /* ese_insert_index_entry(table, index, key, data) */
 	FIX_UPDATE,                /* ese_update_record(table, key, cols) */
 	FIX_HEADER,                /* objid_last = objid_last, both header copies */
+	FIX_LV_REFCOUNT,           /* ese_update_lv_refcount(table, lid, refcount) */
+	FIX_DELETE_LV,             /* ese_delete_lv(table, lid) */
 };
 
 struct fixcol {
@@ -82,6 +84,7 @@ struct fix {
 	struct fixcol cols[3];     /* FIX_UPDATE */
 	size_t   ncols;
 	uint32_t objid_last;       /* FIX_HEADER */
+	uint32_t lid, refcount;    /* FIX_LV_REFCOUNT, FIX_DELETE_LV */
 	char    *what;             /* the "Fix:" line's text */
 	int      done;
 };
@@ -1168,8 +1171,11 @@ static int ii_test_index(struct ictx *c)
  * G604.  The references are sorted by LID (bounded memory) and merged with
  * the tree's roots in key order.  When a record of the table cannot be
  * decoded its references are unknown, so counts and orphans are not judged
- * (records reports the record).  Repairs: none - the update API changes
- * neither a long value's count nor a value that holds one. */
+ * (records reports the record).  Repairs (not in system tables, 4-byte
+ * LIDs only): a wrong count is set to the number of references
+ * (ese_update_lv_refcount), an orphan is removed, root and chunks
+ * (ese_delete_lv).  A reference to a missing long value is not repaired:
+ * the update API does not replace a value that holds a long value. */
 struct lvwalk {
 	const ese_table *t;
 	ese_sorter *refs;         /* (BE64 lid, pk) */
@@ -1288,16 +1294,33 @@ static int lv_root(struct ictx *c, void *arg, const uint8_t *key, size_t klen, c
 	if (lw->undecodable || n == refcount)
 		return 0;
 	ese_where w = { pgno, lw->t->lv_objid, lw->t->name, "long values", -1 };
-	if (n == 0) {
-		ii_finding(c, ESE_PR_LV_ORPHAN, &w, "long value %llu (refcount %u, %u bytes) is referenced by no record",
+	ese_problem_code code = n == 0 ? ESE_PR_LV_ORPHAN : ESE_PR_LV_REFCOUNT;
+	if (n == 0)
+		ii_finding(c, code, &w, "long value %llu (refcount %u, %u bytes) is referenced by no record",
 		           (unsigned long long)lid, refcount, get_le32(data + 4));
-	} else {
-		ii_finding(c, ESE_PR_LV_REFCOUNT, &w, "long value %llu: refcount %u, %llu references", (unsigned long long)lid,
-		           refcount, (unsigned long long)n);
-		ii_nofix(c, ESE_PR_LV_REFCOUNT, lw->t->name, "no API changes a long value's reference count (ese_update.h)",
+	else
+		ii_finding(c, code, &w, "long value %llu: refcount %u, %llu references", (unsigned long long)lid, refcount,
+		           (unsigned long long)n);
+	struct fix *f = NULL;
+	if (system_table(lw->t))
+		ii_nofix(c, code, lw->t->name, SYSTEM_WHY, "long value %llu", (unsigned long long)lid);
+	else if (klen != 4)
+		ii_nofix(c, code, lw->t->name, "a long value with an 8-byte LID is not changed by isinteg",
 		         "long value %llu", (unsigned long long)lid);
+	else if (n == 0)
+		f = ii_fix_new(c, FIX_DELETE_LV, code, lw->t->name, "long value %llu deleted (no record references it)",
+		               (unsigned long long)lid);
+	else if (n > UINT32_MAX)
+		ii_nofix(c, code, lw->t->name, "more references than a reference count holds", "long value %llu",
+		         (unsigned long long)lid);
+	else
+		f = ii_fix_new(c, FIX_LV_REFCOUNT, code, lw->t->name, "long value %llu: refcount %u -> %llu",
+		               (unsigned long long)lid, refcount, (unsigned long long)n);
+	if (f) {
+		f->lid = (uint32_t)lid;
+		f->refcount = (uint32_t)n;
 	}
-	return 0;
+	return c->st.err;
 }
 
 static int ii_test_lvref(struct ictx *c)
@@ -2928,6 +2951,8 @@ static int fix_rank(enum fix_kind k)
 	case FIX_DELETE_ENTRY: return 0;
 	case FIX_DELETE_RECORD: return 1;
 	case FIX_UPDATE: return 2;
+	case FIX_LV_REFCOUNT: return 2;
+	case FIX_DELETE_LV: return 2;
 	case FIX_INSERT_ENTRY: return 3;
 	default: return 4;
 	}
@@ -3000,6 +3025,10 @@ static int apply_one(ese_deleter *d, struct fix *f, ese_status *st)
 		ese_update_info info;
 		return ese_update_record(d, f->table, f->key, f->klen, vals, f->ncols, ESE_UPDATE_LENIENT, &info, st);
 	}
+	case FIX_LV_REFCOUNT:
+		return ese_update_lv_refcount(d, f->table, f->lid, f->refcount, st);
+	case FIX_DELETE_LV:
+		return ese_delete_lv(d, f->table, f->lid, st);
 	default:
 		return ese_fail(st, JET_errInvalidParameter, 0, "unknown repair");
 	}

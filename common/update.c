@@ -1131,6 +1131,48 @@ out:
 
 /* ---- the header's repair bookkeeping -------------------------------------------------- */
 
+int ese_update_lv_refcount(ese_deleter *d, const char *table, uint32_t lid, uint32_t refcount, ese_status *st)
+{
+	const ese_table *t = ese_catalog_find_table(ese_delete_catalog(d), table);
+	if (!t)
+		return ese_fail(st, JET_errObjectNotFound, 0, "no table %s", table);
+	if (!t->lv_pgno_fdp)
+		return ese_fail(st, JET_errRecordNotFound, 0, "table %s has no long values", t->name);
+	struct utree tr = { t->lv_pgno_fdp, t->lv_objid, 1, t->name, "long values" };
+	uint8_t key[4];
+	put_be32(key, lid);
+	struct uctx c;
+	struct upath p;
+	struct upage *w;
+	ese_page pg;
+	ese_node nd;
+	unsigned idx, ins, live;
+	int err = ctx_init(&c, d, st);
+	if (err || (err = descend(&c, &tr, key, sizeof(key), &p, st)) ||
+	    (err = ws_get(&c, p.pgno[p.depth - 1], &w, st)) ||
+	    (err = leaf_search(&c, &tr, w, key, sizeof(key), &idx, &ins, &live, st)))
+		goto out;
+	if (!idx) {
+		err = ese_fail(st, JET_errRecordNotFound, 0, "table %s: no long value %u", t->name, lid);
+		goto out;
+	}
+	if ((err = ese_page_parse(&pg, w->buf, c.ps, w->pgno, st)) || (err = ese_page_node(&pg, w->pgno, idx, &nd, st)))
+		goto out;
+	if (nd.data_len < 8) {
+		err = ese_fail(st, JET_errDatabaseCorrupted, w->pgno, "table %s: long value %u: root of %zu bytes", t->name,
+		               lid, (size_t)nd.data_len);
+		goto out;
+	}
+	if (get_le32(nd.data) == refcount)
+		goto out;             /* STYLE 12: a page whose bytes would not change is not written */
+	put_le32(w->buf + (nd.data - w->buf), refcount);
+	w->dirty = 1;
+	err = ws_write(&c, st);
+out:
+	ctx_free(&c);
+	return err;
+}
+
 static void logtime_now(ese_logtime *t)
 {
 	struct timespec ts;

@@ -143,6 +143,18 @@ int ese_delete_record(ese_deleter *d, const char *table, const uint8_t *key, siz
 int ese_delete_index_entry(ese_deleter *d, const char *table, const char *index, const uint8_t *key, size_t klen,
                            const uint8_t *data, size_t dlen, ese_status *st);
 
+/* Removes long value `lid` (4-byte LID) of `table`'s long-value tree
+ * whatever its reference count: its root (key = the big-endian LID) and
+ * every chunk (key LID || offset), emptied pages freed as in
+ * ese_delete_record (stats.lvs_deleted + 1).  For a checker that removes
+ * an orphan long value (one no record references); the records are not
+ * looked at.  Returns 0, or JET_errObjectNotFound (table),
+ * JET_errRecordNotFound (the table has no long-value tree, or it has no
+ * root for lid), or the tree, space and write errors of
+ * ese_delete_record; on any error but a write error the file is
+ * unchanged. */
+int ese_delete_lv(ese_deleter *d, const char *table, uint32_t lid, ese_status *st);
+
 /* Counters since open. */
 const ese_delete_stats *ese_delete_get_stats(const ese_deleter *d);
 

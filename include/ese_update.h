@@ -151,6 +151,22 @@ int ese_update_column(ese_deleter *d, const char *table, const uint8_t *pk, size
 int ese_insert_index_entry(ese_deleter *d, const char *table, const char *index, const uint8_t *key, size_t klen,
                            const uint8_t *data, size_t dlen, ese_status *st);
 
+/* Sets the reference count of long value `lid` (4-byte LID) of `table`
+ * to refcount: the 4 little-endian bytes that open the data of its LVROOT
+ * node (key = the big-endian LID) in the table's long-value tree, patched
+ * in place (same size, the leaf otherwise untouched), written as the
+ * other calls write (ese_delete_write_pages).  Nothing is written when the
+ * count is already refcount.  For a checker that sets a count to the
+ * number of references the records hold; the records are not looked at.
+ * Returns 0, or:
+ *   JET_errObjectNotFound           no such table
+ *   JET_errRecordNotFound           the table has no long-value tree, or
+ *                                   no LVROOT for lid
+ *   JET_errDatabaseCorrupted        the root's data is shorter than 8 bytes
+ *   tree, write and memory errors as ese_update_record
+ * On any error but a write error the file is unchanged. */
+int ese_update_lv_refcount(ese_deleter *d, const char *table, uint32_t lid, uint32_t refcount, ese_status *st);
+
 /* The header's repair bookkeeping, as ESE does when it repairs a
  * database: repair_count + 1 and time_repair = *when (NULL: now, UTC), in
  * both header copies, through journal j when non-NULL (else written

@@ -271,7 +271,8 @@ done
 # A small tool built from the source below against $BUILD/libese.a: it
 # removes or adds index entries (ese_delete_index_entry,
 # ese_insert_index_entry), breaks a record's variable-column offsets, edits
-# the header, or leaves a journal as a crashed pass would.
+# the header, sets a long value's reference count (ese_update_lv_refcount),
+# orphans a long value, or leaves a journal as a crashed pass would.
 cat >"$II/ii-damage.c" <<'CSRC'
 /* ii-damage: damage a copy of a database in ways isinteg must find, with
  * the library's own APIs (t_isinteg.sh builds it).  Prints one line.
@@ -280,7 +281,10 @@ cat >"$II/ii-damage.c" <<'CSRC'
  *   ii-damage var-offsets DB TABLE           first record with 2 variable columns: their offsets out of order
  *   ii-damage header DB FIELD VALUE          objid_last (212) or state (52), both header copies
  *   ii-damage crash DB PGNO                  a pass that overwrote page PGNO, then died (journal left)
- *   ii-damage unlink DB                      the first message with an attachment loses its folder links */
+ *   ii-damage unlink DB                      the first message with an attachment loses its folder links
+ *   ii-damage lv-refcount DB TABLE LID N     long value LID's reference count set to N
+ *   ii-damage lv-orphan DB TABLE             the first record holding a long value is deleted after
+ *                                            that value's count was raised by one: it stays, unreferenced */
 #include "ese_catalog.h"
 #include "ese_checksum.h"
 #include "ese_cursor.h"
@@ -527,6 +531,58 @@ int main(int argc, char **argv)
 		printf("unlink: message %u lost its %zu folder links\n", msg, n);
 		return 0;
 	}
+	if (argc == 6 && !strcmp(argv[1], "lv-refcount")) {
+		ese_deleter *del;
+		if (ese_delete_open(argv[2], 0, &del, &st) ||
+		    ese_update_lv_refcount(del, argv[3], (uint32_t)atol(argv[4]), (uint32_t)atol(argv[5]), &st) ||
+		    ese_delete_close(del, &st))
+			return die("lv-refcount", &st);
+		printf("lv-refcount: %s long value %s refcount %s\n", argv[3], argv[4], argv[5]);
+		return 0;
+	}
+	if (argc == 4 && !strcmp(argv[1], "lv-orphan")) {
+		ese_db *db;
+		ese_catalog *cat;
+		ese_cursor *c;
+		if (ese_db_open(argv[2], 0, &db, &st) || ese_catalog_load(db, 4, &cat, &st))
+			return die("open", &st);
+		const ese_table *t = ese_catalog_find_table(cat, argv[3]);
+		if (!t || ese_cursor_open(db, t->pgno_fdp, t->objid, &c, &st))
+			return die("no such table", NULL);
+		uint32_t lid = 0;
+		for (int e = ese_cursor_first(c, &st); e == 0 && !lid; e = ese_cursor_next(c, &st)) {
+			const uint8_t *pd = ese_cursor_data(c, &dl);
+			ese_record r;
+			if (ese_record_parse(&r, pd, dl, 0, &st))
+				continue;
+			for (size_t i = 0; i < r.ntagged && !lid; i++) {
+				uint32_t fid;
+				ese_colval v;
+				const uint8_t *p;
+				size_t n;
+				int sep;
+				if (ese_record_tagged_at(&r, i, &fid, &v, &st) || ese_colval_count(&v) != 1 ||
+				    ese_colval_instance(&v, 0, &p, &n, &sep, &st) || !sep || n != 4)
+					continue;
+				lid = get_le32(p);
+				const uint8_t *pk = ese_cursor_key(c, &kl);
+				memcpy(k, pk, kl);
+			}
+		}
+		ese_cursor_close(c);
+		ese_catalog_free(cat);
+		ese_db_close(db);
+		if (!lid)
+			return die("no record holds a long value", NULL);
+		ese_deleter *del;
+		if (ese_delete_open(argv[2], 0, &del, &st) || ese_update_lv_refcount(del, argv[3], lid, 2, &st) ||
+		    ese_delete_record(del, argv[3], k, kl, &st) || ese_delete_close(del, &st))
+			return die("lv-orphan", &st);
+		printf("lv-orphan: %s record ", argv[3]);
+		hex(k, kl);
+		printf(" deleted, long value %u left\n", lid);
+		return 0;
+	}
 	fprintf(stderr, "usage: see the source\n");
 	return 2;
 }
@@ -603,6 +659,46 @@ if [ -n "$II_DAMAGE" ]; then
 	run "$ISINTEG" -s "$II/unlink1.edb" -fix -passes 1 -l "$II/unlink1.txt"
 	expect_rc "-passes 1" 5
 	expect_out "-passes 1" "^isinteg: stopped after pass 1 \(the pass limit\)"
+
+	# a long value's reference count above its references (I706): set to
+	# the number of references, and nothing else changes
+	db="$II/lvrc.edb"
+	cp sample-dbs/priv1.edb "$db"
+	"$II_DAMAGE" lv-refcount "$db" Message 1 5 >"$II/damage.out" 2>&1 || fail "ii-damage: $(cat "$II/damage.out")"
+	run "$ISINTEG" -s "$db" -l "$II/lvrc.txt"
+	expect_rc "wrong long-value refcount: report" 4
+	ii_code "wrong long-value refcount" "$II/lvrc.txt" lvref I706
+	run "$ISINTEG" -s "$db" -fix -l "$II/lvrc.fix.txt"
+	expect_rc "wrong long-value refcount: -fix" 1
+	expect_out "wrong long-value refcount: set" "^Fix: \(table Message\): I706 long value 1: refcount 5 -> 1$"
+	expect_out "wrong long-value refcount: converges" "^pass 2: 0 errors, 0 fixed, 0 warnings$"
+	run "$ISINTEG" -s "$db" -l "$II/lvrc.after.txt"
+	expect_rc "wrong long-value refcount: second run clean" 0
+	ii_g_clean "wrong long-value refcount: after -fix" "$db"
+	ii_export "$db" "$II/lvrc.x"
+	ii_same_tables "wrong long-value refcount" "$II/priv1.x" "$II/lvrc.x"
+
+	# an orphan long value (I707): an attachment deleted after its body's
+	# count was raised leaves the body unreferenced; removed, root and chunks
+	db="$II/lvorphan.edb"
+	cp sample-dbs/priv1.edb "$db"
+	"$II_DAMAGE" lv-orphan "$db" Attachment >"$II/damage.out" 2>&1 || fail "ii-damage: $(cat "$II/damage.out")"
+	lid=$(sed -n 's/.* long value \([0-9]*\) left$/\1/p' "$II/damage.out")
+	ii_export "$db" "$II/lvorphan0.x"
+	run "$ISINTEG" -s "$db" -test lvref -l "$II/lvorphan.txt"
+	expect_rc "orphan long value: report (a warning)" 0
+	ii_code "orphan long value" "$II/lvorphan.txt" lvref I707
+	run "$ISINTEG" -s "$db" -test lvref -fix -l "$II/lvorphan.fix.txt"
+	expect_rc "orphan long value: -fix" 1
+	expect_out "orphan long value: deleted" "^Fix: \(table Attachment\): I707 long value $lid deleted \(no record references it\)$"
+	expect_out "orphan long value: 0 errors" "^pass 1: 0 errors, 1 fixed, 1 warnings$"
+	run "$ISINTEG" -s "$db" -test lvref -l "$II/lvorphan.after.txt"
+	expect_rc "orphan long value: second run clean" 0
+	expect_out "orphan long value: second run clean" "^pass 1: 0 errors, 0 fixed, 0 warnings$"
+	ii_g_clean "orphan long value: after -fix" "$db"
+	ii_export "$db" "$II/lvorphan.x"
+	ii_same_tables "orphan long value" "$II/lvorphan0.x" "$II/lvorphan.x"
+	ii_same_tables "orphan long value (against priv1)" "$II/priv1.x" "$II/lvorphan.x" Attachment
 
 	# objid_last below the objids in use (G504): raised in both header copies
 	db="$II/objid.edb"
