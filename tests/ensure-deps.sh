@@ -6,6 +6,9 @@ have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed";
 for p in build-essential pkg-config check uuid-dev libssl-dev libesedb-utils clang; do
 	have "$p" || need="$need $p"
 done
+# the CLI tests use python3 (any install will do: pyenv's counts)
+command -v python3 >/dev/null 2>&1 || need="$need python3"
+command -v gunzip >/dev/null 2>&1 || need="$need gzip"
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" = 0 ]; then
 	echo "installing:$need"
