@@ -539,7 +539,9 @@ static int run_integrity(const struct opts *o, double t0)
 			printf("\nProblems by code:\n%s", sb.data);
 		}
 		if (!res.catalog_ok)
-			printf("\nThe catalog is corrupted: not all tables could be checked. Run eseutil /p.\n");
+			printf("\nThe catalog is corrupted: not all tables could be checked. Run eseutil /p (page-level\n"
+			       "repair: Microsoft's eseutil on Windows for now; it is not built into this toolkit yet)\n"
+			       "on a copy, or restore the database from a backup.\n");
 		if (result)
 			printf("\nIntegrity check completed.  Database is CORRUPTED!\n");
 		else if (rep.warnings)
@@ -661,7 +663,8 @@ static int run_defrag(const struct opts *o, double t0)
 		fprintf(stderr, "eseutil: %s\n", st.msg);
 		if (err == JET_errReadVerifyFailure || err == JET_errReadPgnoVerifyFailure || err == JET_errPageNotInitialized ||
 		    err == JET_errBadPageLink || err == JET_errCatalogCorrupted)
-			fprintf(stderr, "eseutil: the source database is damaged: run eseutil /g to see where, then eseutil /p\n");
+			fprintf(stderr, "eseutil: the source database is damaged: run eseutil /g to see where, then eseutil /p "
+			                "(Microsoft's, on Windows: page-level repair is not in this toolkit yet)\n");
 		if (r.kept_copy)
 			fprintf(stderr, "eseutil: the copy is kept for inspection at %s\n", r.temp_path);
 		ese_print_closing(stdout, err, ese_now() - t0);
