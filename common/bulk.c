@@ -95,13 +95,6 @@ void ese_bulk_abort(ese_bulk *b)
 uint64_t ese_bulk_entries(const ese_bulk *b) { return b->entries; }
 uint64_t ese_bulk_pages(const ese_bulk *b) { return b->pages; }
 
-static int cmp_bytes(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
-{
-	size_t n = al < bl ? al : bl;
-	int c = n ? memcmp(a, b, n) : 0;
-	return c ? c : (al < bl ? -1 : al > bl);
-}
-
 static int stage(struct level *L, const uint8_t *key, size_t klen, const uint8_t *data, size_t dlen)
 {
 	size_t need = 4 + klen + dlen;
@@ -349,7 +342,7 @@ int ese_bulk_add(ese_bulk *b, const uint8_t *key, size_t klen, const uint8_t *da
 		memcpy(bm + klen, data, dlen);
 		bmlen += dlen;
 	}
-	if (b->have_last && cmp_bytes(b->last, b->last_len, bm, bmlen) >= 0)
+	if (b->have_last && ese_key_compare(b->last, b->last_len, bm, bmlen) >= 0)
 		return ese_fail(st, JET_errInvalidParameter, 0, "entries out of order or duplicated (entry %llu)",
 		                (unsigned long long)b->entries + 1);
 	memcpy(b->last, bm, bmlen);

@@ -303,32 +303,6 @@ static int tree_page(ese_deleter *d, const struct tree *tr, uint32_t pgno, struc
 	return 0;
 }
 
-/* The bookmark of node i: key, or key || data in a non-unique tree. */
-static int node_bookmark(const ese_page *pg, uint32_t pgno, unsigned i, int unique, uint8_t *out, size_t *len,
-                         ese_node *n, ese_status *st)
-{
-	int err = ese_page_node(pg, pgno, i, n, st);
-	if (err)
-		return err;
-	size_t k = ese_node_key(n, out, ESE_KEY_MAX);
-	if (k == (size_t)-1)
-		return ese_fail(st, JET_errDatabaseCorrupted, pgno, "page %u: node %u key too long", pgno, i);
-	if (!unique) {
-		size_t dl = n->data_len < ESE_KEY_MAX ? n->data_len : ESE_KEY_MAX;
-		memcpy(out + k, n->data, dl);
-		k += dl;
-	}
-	*len = k;
-	return 0;
-}
-
-static int bmcmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
-{
-	size_t n = al < bl ? al : bl;
-	int c = n ? memcmp(a, b, n) : 0;
-	return c ? c : (al < bl ? -1 : al > bl);
-}
-
 static int child_pgno(ese_deleter *d, const ese_page *pg, uint32_t pgno, unsigned i, uint32_t *child,
                       ese_status *st)
 {
@@ -410,11 +384,11 @@ static int tree_seek(ese_deleter *d, const struct tree *tr, const uint8_t *bm, s
 			return err;
 		for (unsigned i = 1; i < pg.ntags; i++) {
 			ese_node n;
-			if ((err = node_bookmark(&pg, p->pgno[lv], i, tr->unique, out, outlen, &n, st)))
+			if ((err = ese_node_bookmark(&pg, p->pgno[lv], i, tr->unique, ESE_KEY_MAX, out, outlen, &n, st)))
 				return err;
 			if (n.flags & ESE_NODE_DELETED)
 				continue;
-			if (from_start || bmcmp(out, *outlen, bm, bmlen) >= 0) {
+			if (from_start || ese_key_compare(out, *outlen, bm, bmlen) >= 0) {
 				p->idx[lv] = i;
 				return 0;
 			}
@@ -447,7 +421,7 @@ static int tree_find(ese_deleter *d, const struct tree *tr, const uint8_t *bm, s
 		return 1;
 	if (err)
 		return err;
-	return bmcmp(d->kbuf, len, bm, bmlen) != 0;
+	return ese_key_compare(d->kbuf, len, bm, bmlen) != 0;
 }
 
 /* ---- re-laying a page ------------------------------------------------- */
@@ -641,7 +615,7 @@ static int avail_add(ese_deleter *d, const struct tree *tr, uint32_t pgno, ese_s
 		uint8_t key[4];
 		put_be32(key, pgno);
 		size_t at = 0;
-		while (at < m && bmcmp(ex[at].key, ex[at].klen, key, 4) < 0)
+		while (at < m && ese_key_compare(ex[at].key, ex[at].klen, key, 4) < 0)
 			at++;
 		memmove(&ex[at + 1], &ex[at], (m - at) * sizeof(*ex));
 		memset(&ex[at], 0, sizeof(*ex));

@@ -128,15 +128,6 @@ static const struct span *find_span(const struct span *arr, size_t n, uint32_t p
 static int bit_get(const uint8_t *bm, uint32_t p) { return (bm[p >> 3] >> (p & 7)) & 1; }
 static void bit_set(uint8_t *bm, uint32_t p) { bm[p >> 3] |= (uint8_t)(1u << (p & 7)); }
 
-static int keycmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
-{
-	size_t n = al < bl ? al : bl;
-	int c = n ? memcmp(a, b, n) : 0;
-	if (c)
-		return c;
-	return al < bl ? -1 : al > bl;
-}
-
 static ese_tree_stats *new_stats(struct ctx *c, const char *table, const char *name, ese_tree_kind kind,
                                  uint32_t objid, uint32_t pgno, size_t *idx)
 {
@@ -333,16 +324,16 @@ static void leaf_entries(struct walk *w, uint32_t pgno, const ese_page *pg, int 
 			blen += d;
 		}
 		if (w->have_prev) {
-			int cmp = keycmp(w->prev, w->prev_len, w->entry_key, blen);
+			int cmp = ese_key_compare(w->prev, w->prev_len, w->entry_key, blen);
 			if (cmp > 0)
 				ese_report(c->rep, ESE_PR_TREE_KEY_ORDER, &at, "key sorts before the entry preceding it");
 			else if (cmp == 0)
 				ese_report(c->rep, ESE_PR_TREE_DUP_KEY, &at, "same %s as the entry preceding it",
 				           w->unique ? "key" : "key and data");
 		}
-		if (lo && keycmp(w->entry_key, blen, lo, lolen) < 0)
+		if (lo && ese_key_compare(w->entry_key, blen, lo, lolen) < 0)
 			ese_report(c->rep, ESE_PR_TREE_SEPARATOR, &at, "key sorts before the parent's lower separator");
-		if (hi && keycmp(w->entry_key, blen, hi, hilen) >= 0)
+		if (hi && ese_key_compare(w->entry_key, blen, hi, hilen) >= 0)
 			ese_report(c->rep, ESE_PR_TREE_SEPARATOR, &at, "key is not below the parent's separator");
 		memcpy(w->prev, w->entry_key, blen);
 		w->prev_len = blen;
@@ -455,9 +446,9 @@ static void walk_page(struct walk *w, uint32_t pgno, int depth, const uint8_t *l
 			hip = hi;        /* the last node's empty key: the page's own bound */
 			hil = hilen;
 		} else {
-			if (have_lo && keycmp(lob, lol, hib, sl) > 0)
+			if (have_lo && ese_key_compare(lob, lol, hib, sl) > 0)
 				ese_report(c->rep, ESE_PR_TREE_SEPARATOR, &at, "separators out of order");
-			if (hi && keycmp(hib, sl, hi, hilen) > 0)
+			if (hi && ese_key_compare(hib, sl, hi, hilen) > 0)
 				ese_report(c->rep, ESE_PR_TREE_SEPARATOR, &at, "separator above the parent's bound");
 		}
 		uint32_t child = get_le32(n.data);
@@ -1024,7 +1015,7 @@ static void compare_shadow(struct ctx *c)
 		size_t ka, kb, da, db;
 		const uint8_t *pka = ese_cursor_key(a, &ka), *pkb = ese_cursor_key(b, &kb);
 		const uint8_t *pda = ese_cursor_data(a, &da), *pdb = ese_cursor_data(b, &db);
-		int kc = keycmp(pka, ka, pkb, kb);
+		int kc = ese_key_compare(pka, ka, pkb, kb);
 		if (kc || da != db || memcmp(pda, pdb, da)) {
 			at.pgno = ese_cursor_pgno(b);
 			if (reported++ < 16)

@@ -139,7 +139,6 @@ static int ii_fix_key(struct ictx *c, struct fix *f, const uint8_t *key, size_t 
                       size_t dlen);
 static int ii_fix_set(struct ictx *c, struct fix *f, const char *column, int64_t value, size_t size);
 static int ii_fix_index(struct ictx *c, struct fix *f, const char *index);
-static int ii_keycmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl);
 static const ese_index *ii_primary_index(const ese_table *t);
 static int ii_is_secondary(const ese_table *t, const ese_index *ix);
 static const ese_column *ii_column_by_name(const ese_table *t, const char *name);
@@ -213,7 +212,7 @@ static int wk_step(struct walker *w, int first, ese_status *st)
 		memcpy(bm + kl, d, dl);
 		bl += dl;
 	}
-	if (w->have && ii_keycmp(bm, bl, w->bm[1], w->len[1]) <= 0)
+	if (w->have && ese_key_compare(bm, bl, w->bm[1], w->len[1]) <= 0)
 		return ese_fail(st, JET_errDatabaseCorrupted, ese_cursor_pgno(w->cur),
 		                "page %u: keys out of order (an entry not above the one before it)", ese_cursor_pgno(w->cur));
 	w->bm[0] = w->bm[1];
@@ -455,7 +454,7 @@ static int compare_shadow(struct ictx *c)
 		size_t kal, kbl, dal, dbl;
 		const uint8_t *pka = ese_cursor_key(a.cur, &kal), *pkb = ese_cursor_key(b.cur, &kbl);
 		const uint8_t *pda = ese_cursor_data(a.cur, &dal), *pdb = ese_cursor_data(b.cur, &dbl);
-		int kc = ii_keycmp(pka, kal, pkb, kbl);
+		int kc = ese_key_compare(pka, kal, pkb, kbl);
 		n++;
 		w.pgno = ese_cursor_pgno(b.cur);
 		if (kc < 0) {
@@ -907,7 +906,7 @@ static int group_next(struct ictx *c, struct ixs *s, struct egroup *g)
 			pk = g->pbm + klen;
 			pklen = g->pbmlen - klen;
 		}
-		if (g->have && ii_keycmp(g->bm, g->bmlen, g->pbm, s->unique ? klen : g->pbmlen) != 0)
+		if (g->have && ese_key_compare(g->bm, g->bmlen, g->pbm, s->unique ? klen : g->pbmlen) != 0)
 			break;
 		if (!g->have) {
 			g->have = 1;
@@ -991,14 +990,14 @@ static int ix_judge_extra(struct ictx *c, const ese_table *t, struct ixs *s, ese
 		curl = nkl;
 	}
 	while ((err = ese_sorter_next(s->extra, &xk, &xkl, &xd, &xdl, &st)) == 0) {
-		while (!ne && ii_keycmp(cur, curl, xk, xkl) < 0) {
+		while (!ne && ese_key_compare(cur, curl, xk, xkl) < 0) {
 			ne = ese_sorter_next(s->nc, &nk, &nkl, &nd, &ndl, &st);
 			if (!ne) {
 				memcpy(cur, nk, nkl);
 				curl = nkl;
 			}
 		}
-		if (!ne && ii_keycmp(cur, curl, xk, xkl) == 0) {
+		if (!ne && ese_key_compare(cur, curl, xk, xkl) == 0) {
 			s->unverified++;
 			continue;
 		}
@@ -1053,7 +1052,7 @@ static int ix_merge(struct ictx *c, const ese_table *t, struct ixs *s, struct eg
 			s->nentries++;
 		}
 		/* the entry's bookmark is the walker's last one */
-		int cmp = !g->have ? 1 : ea ? -1 : ii_keycmp(g->bm, g->bmlen, wk.bm[1], wk.len[1]);
+		int cmp = !g->have ? 1 : ea ? -1 : ese_key_compare(g->bm, g->bmlen, wk.bm[1], wk.len[1]);
 		if (cmp < 0) {
 			if ((err = group_close(c, t, s, g, &ks)) || (err = group_next(c, s, g)))
 				goto out;
@@ -1554,7 +1553,7 @@ static int join(struct ictx *c, const ese_table *t, ese_sorter *s, const struct 
 	while (!err && (et == 0 || (es == 0 && et == JET_errRecordNotFound))) {
 		size_t tkl = 0, tdl = 0;
 		const uint8_t *tk = et == 0 ? ese_cursor_key(w.cur, &tkl) : NULL;
-		int cmp = es ? -1 : et ? 1 : ii_keycmp(tk, tkl, sk, skl);
+		int cmp = es ? -1 : et ? 1 : ese_key_compare(tk, tkl, sk, skl);
 		size_t kl = cmp <= 0 ? tkl : skl;
 		memcpy(key, cmp <= 0 ? tk : sk, kl);
 		ese_record r;
@@ -1566,7 +1565,7 @@ static int join(struct ictx *c, const ese_table *t, ese_sorter *s, const struct 
 		}
 		if ((err = ops->begin(c, arg, key, kl, cmp <= 0, have ? &r : NULL, cmp <= 0 ? ese_cursor_pgno(w.cur) : 0)))
 			break;
-		while (es == 0 && ii_keycmp(sk, skl, key, kl) == 0) {
+		while (es == 0 && ese_key_compare(sk, skl, key, kl) == 0) {
 			if ((err = ops->entry(c, arg, sd, sdl)))
 				break;
 			es = ese_sorter_next(s, &sk, &skl, &sd, &sdl, &sst);
@@ -2577,15 +2576,6 @@ static void ii_nofix(struct ictx *c, ese_problem_code code, const char *table, c
 }
 
 /* ---- keys ------------------------------------------------------------ */
-
-static int ii_keycmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
-{
-	size_t n = al < bl ? al : bl;
-	int r = n ? memcmp(a, b, n) : 0;
-	if (r)
-		return r;
-	return al < bl ? -1 : al > bl;
-}
 
 static const ese_index *ii_primary_index(const ese_table *t)
 {

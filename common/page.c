@@ -140,6 +140,31 @@ size_t ese_node_key(const ese_node *n, uint8_t *out, size_t cap)
 	return len;
 }
 
+int ese_key_compare(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+{
+	size_t n = al < bl ? al : bl;
+	int c = n ? memcmp(a, b, n) : 0;
+	return c ? c : (al < bl ? -1 : al > bl);
+}
+
+int ese_node_bookmark(const ese_page *pg, uint32_t pgno, unsigned i, int unique, size_t keymax, uint8_t *out,
+                      size_t *len, ese_node *n, ese_status *st)
+{
+	int err = ese_page_node(pg, pgno, i, n, st);
+	if (err)
+		return err;
+	size_t k = ese_node_key(n, out, keymax);
+	if (k == (size_t)-1)
+		return ese_fail(st, JET_errDatabaseCorrupted, pgno, "page %u: node %u key too long", pgno, i);
+	if (!unique) {
+		size_t dl = n->data_len < keymax ? n->data_len : keymax;
+		memcpy(out + k, n->data, dl);
+		k += dl;
+	}
+	*len = k;
+	return 0;
+}
+
 int ese_node_keycmp(const ese_node *n, const uint8_t *key, size_t len)
 {
 	size_t a = n->prefix_len < len ? n->prefix_len : len;

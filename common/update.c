@@ -180,13 +180,6 @@ out:
 
 /* ---- trees ------------------------------------------------------------------------ */
 
-static int bmcmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
-{
-	size_t n = al < bl ? al : bl;
-	int r = n ? memcmp(a, b, n) : 0;
-	return r ? r : (al < bl ? -1 : al > bl);
-}
-
 /* The working copy of pgno as a page of tree tr, parsed into pg. */
 static int tree_page(struct uctx *c, const struct utree *tr, uint32_t pgno, struct upage **w, ese_page *pg,
                      ese_status *st)
@@ -203,25 +196,6 @@ static int tree_page(struct uctx *c, const struct utree *tr, uint32_t pgno, stru
 	if (pg->flags & ESE_PF_EMPTY)
 		return ese_fail(st, JET_errBadPageLink, pgno, "%s %s: page %u is a freed page inside the tree", tr->table,
 		                tr->name, pgno);
-	return 0;
-}
-
-/* Node i's bookmark (key, or key || data in a non-unique tree) into out. */
-static int node_bookmark(const ese_page *pg, uint32_t pgno, unsigned i, int unique, uint8_t *out, size_t *len,
-                         ese_node *n, ese_status *st)
-{
-	int err = ese_page_node(pg, pgno, i, n, st);
-	if (err)
-		return err;
-	size_t k = ese_node_key(n, out, ESE_KEY_MAX);
-	if (k == (size_t)-1)
-		return ese_fail(st, JET_errDatabaseCorrupted, pgno, "page %u: node %u key too long", pgno, i);
-	if (!unique) {
-		size_t dl = n->data_len < ESE_KEY_MAX ? n->data_len : ESE_KEY_MAX;
-		memcpy(out + k, n->data, dl);
-		k += dl;
-	}
-	*len = k;
 	return 0;
 }
 
@@ -289,12 +263,12 @@ static int leaf_search(struct uctx *c, const struct utree *tr, struct upage *w, 
 	for (unsigned i = 1; i < pg.ntags; i++) {
 		ese_node n;
 		size_t len = 0;
-		if ((err = node_bookmark(&pg, w->pgno, i, tr->unique, c->kbuf, &len, &n, st)))
+		if ((err = ese_node_bookmark(&pg, w->pgno, i, tr->unique, ESE_KEY_MAX, c->kbuf, &len, &n, st)))
 			return err;
 		if (n.flags & ESE_NODE_DELETED)
 			continue;
 		(*live)++;
-		int r = bmcmp(c->kbuf, len, bm, bmlen);
+		int r = ese_key_compare(c->kbuf, len, bm, bmlen);
 		if (r == 0 && !*found)
 			*found = i;
 		if (r > 0 && *ins == pg.ntags)

@@ -99,6 +99,17 @@ int ese_page_node(const ese_page *pg, uint32_t pgno, unsigned i, ese_node *n, es
  * returns its length, or (size_t)-1 if it does not fit. */
 size_t ese_node_key(const ese_node *n, uint8_t *out, size_t cap);
 
+/* Compares two keys (or bookmarks) as ESE does: memcmp over the shorter
+ * length, then the shorter one first.  Returns <0, 0, >0. */
+int ese_key_compare(const uint8_t *a, size_t al, const uint8_t *b, size_t bl);
+
+/* Node i's bookmark into out: its full key (at most keymax bytes), then in a
+ * non-unique tree (unique == 0) its data (at most keymax bytes more); *len
+ * gets the length and *n the decoded node.  JET_errDatabaseCorrupted when
+ * the key is longer than keymax. */
+int ese_node_bookmark(const ese_page *pg, uint32_t pgno, unsigned i, int unique, size_t keymax, uint8_t *out,
+                      size_t *len, ese_node *n, ese_status *st);
+
 /* Compares a node's key with key[0..len) as ESE does (memcmp, then length).
  * Returns <0, 0, >0. */
 int ese_node_keycmp(const ese_node *n, const uint8_t *key, size_t len);
