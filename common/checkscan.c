@@ -190,7 +190,8 @@ static int cmp_bad(const void *a, const void *b)
  * owned-extent tree; 0 when that cannot be read. */
 static uint32_t last_owned_page(ese_db *db)
 {
-	ese_status st = { 0 };
+	ese_status st;
+	ese_status_init(&st);
 	const uint8_t *buf;
 	ese_page pg;
 	ese_space_header sh;
@@ -244,7 +245,8 @@ static void classify_uninit(ese_db *db, struct worker *m)
 	static const uint32_t fixed[] = { 1, 4, 7, 10, 24 };
 	uint32_t npages = ese_db_page_count(db), owned = last_owned_page(db);
 	ese_catalog *cat = NULL;
-	ese_status st = { 0 };
+	ese_status st;
+	ese_status_init(&st);
 	uint8_t *bitmap = NULL;
 	size_t unreadable = 0;
 	int have_cat = ese_catalog_load(db, 4, &cat, &st) == 0;

@@ -530,7 +530,8 @@ static uint64_t estimate_pages(ese_db *db, const ese_catalog *cat)
 			}
 		for (size_t k = 0; k < n; k++) {
 			ese_space sp;
-			ese_status st = { 0 };
+			ese_status st;
+			ese_status_init(&st);
 			if (ese_space_read(db, roots[k], objids[k], &sp, &st)) {
 				used += 3;
 				continue;

@@ -189,7 +189,8 @@ static int load_page(struct walk *w, uint32_t pgno, int depth, ese_page *pg)
 {
 	struct ctx *c = w->c;
 	ese_where at = where(w, pgno, -1);
-	ese_status st = { 0 };
+	ese_status st;
+	ese_status_init(&st);
 	uint64_t corrected = ese_db_corrected_pages(c->db);
 	int err = ese_db_read_page(c->db, pgno, c->pagebuf[depth], &st);
 	switch (err) {
@@ -305,7 +306,8 @@ static void leaf_entries(struct walk *w, uint32_t pgno, const ese_page *pg, int 
 	}
 	for (unsigned i = 1; i < pg->ntags; i++) {
 		ese_node n;
-		ese_status st = { 0 };
+		ese_status st;
+		ese_status_init(&st);
 		at.node = (int)i;
 		if (ese_page_node(pg, pgno, i, &n, &st)) {
 			ese_report(c->rep, ESE_PR_PAGE_LAYOUT, &at, "%s", st.msg);
@@ -424,7 +426,8 @@ static void walk_page(struct walk *w, uint32_t pgno, int depth, const uint8_t *l
 	int children_leaf = -1;
 	for (unsigned i = 1; i < pg.ntags; i++) {
 		ese_node n;
-		ese_status st = { 0 };
+		ese_status st;
+		ese_status_init(&st);
 		at.node = (int)i;
 		if (ese_page_node(&pg, pgno, i, &n, &st)) {
 			ese_report(c->rep, ESE_PR_PAGE_LAYOUT, &at, "%s", st.msg);
@@ -533,7 +536,8 @@ static void on_extent(struct walk *w, uint32_t pgno, int node, const uint8_t *ke
 static void read_object_space(struct ctx *c, struct object *o)
 {
 	ese_where at = { o->pgno, o->objid, o->table ? o->table->name : NULL, o->tree_name, -1 };
-	ese_status st = { 0 };
+	ese_status st;
+	ese_status_init(&st);
 	const uint8_t *buf;
 	ese_page pg;
 	ese_space_header sh;
@@ -905,7 +909,8 @@ static void check_value(struct walk *w, struct table_walk *tw, const ese_column 
                         uint32_t pgno, int node)
 {
 	ese_where at = where(w, pgno, node);
-	ese_status st = { 0 };
+	ese_status st;
+	ese_status_init(&st);
 	size_t cnt = ese_colval_count(v);
 	for (size_t i = 0; i < cnt; i++) {
 		const uint8_t *p;
@@ -942,7 +947,8 @@ static void on_record(struct walk *w, uint32_t pgno, int node, const uint8_t *ke
 	struct table_walk *tw = w->arg;
 	const ese_table *t = tw->t;
 	ese_where at = where(w, pgno, node);
-	ese_status st = { 0 };
+	ese_status st;
+	ese_status_init(&st);
 	ese_record r;
 	w->c->res->records++;
 	if (ese_record_parse(&r, data, dlen, w->c->large, &st)) {
@@ -991,7 +997,8 @@ static void on_record(struct walk *w, uint32_t pgno, int node, const uint8_t *ke
 static void compare_shadow(struct ctx *c)
 {
 	ese_cursor *a = NULL, *b = NULL;
-	ese_status st = { 0 };
+	ese_status st;
+	ese_status_init(&st);
 	ese_where at = { 24, 3, "MSysObjectsShadow", "data", -1 };
 	if (ese_cursor_open(c->db, 4, 2, &a, &st) || ese_cursor_open(c->db, 24, 3, &b, &st)) {
 		c->oom = 1;
@@ -1061,7 +1068,8 @@ static int check_root(struct ctx *c, const char *table, const char *tree, uint32
 		return 0;
 	}
 	const uint8_t *buf;
-	ese_status st = { 0 };
+	ese_status st;
+	ese_status_init(&st);
 	ese_page pg;
 	if (ese_db_get_page(c->db, pgno, &buf, &st)) {
 		if (st.err == JET_errReadVerifyFailure)

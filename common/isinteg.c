@@ -328,7 +328,8 @@ static void check_definitions(struct ictx *c, const ese_table *t)
 static int root_ok(struct ictx *c, uint32_t pgno, uint32_t objid)
 {
 	uint8_t *buf = malloc(c->ps);
-	ese_status st = { 0 };
+	ese_status st;
+	ese_status_init(&st);
 	ese_page pg;
 	int ok = buf && pgno && ese_db_read_page(c->db, pgno, buf, &st) == 0 &&
 	         ese_page_parse(&pg, buf, c->ps, pgno, &st) == 0 && (pg.flags & ESE_PF_ROOT) && pg.objid == objid;
@@ -346,7 +347,8 @@ static int shadow_fix(struct ictx *c, const ese_table *mso, const uint8_t *key, 
                       size_t cal, const uint8_t *sh, size_t shl, ese_sbuf *diff, const char **why)
 {
 	ese_record ra, rb;
-	ese_status st = { 0 };
+	ese_status st;
+	ese_status_init(&st);
 	*why = "the records differ in more than a few fixed columns: run eseutil /p";
 	if (ese_record_parse(&ra, ca, cal, c->large, &st) || ese_record_parse(&rb, sh, shl, c->large, &st) ||
 	    ra.fixed_last != rb.fixed_last || ra.var_last != rb.var_last || ra.len != rb.len)
@@ -538,7 +540,8 @@ static int ii_test_objid(struct ictx *c)
 	uint32_t last = ese_db_header(c->db)->objid_last, max = c->cat->max_objid;
 	const char *who = "the catalog";
 	ese_catalog *shadow = NULL;
-	ese_status st = { 0 };
+	ese_status st;
+	ese_status_init(&st);
 	if (!(ese_db_header(c->db)->db_flags & 1) && ese_catalog_load(c->db, 24, &shadow, &st) == 0) {
 		if (shadow->max_objid > max) {
 			max = shadow->max_objid;
@@ -575,7 +578,8 @@ struct rec_walk {
 static int check_instances(struct ictx *c, const ese_table *t, const ese_column *col, const ese_colval *v,
                            const ese_where *w, const char *ks)
 {
-	ese_status st = { 0 };
+	ese_status st;
+	ese_status_init(&st);
 	size_t cnt = ese_colval_count(v);
 	for (size_t i = 0; i < cnt; i++) {
 		const uint8_t *p;
@@ -614,7 +618,8 @@ static int rec_check(struct ictx *c, void *arg, const uint8_t *key, size_t klen,
 	struct rec_walk *rw = arg;
 	const ese_table *t = rw->t;
 	ese_where w = { pgno, t->objid, t->name, "data", -1 };
-	ese_status st = { 0 };
+	ese_status st;
+	ese_status_init(&st);
 	ese_record r;
 	const char *ks = keystr(&rw->ks, t, NULL, key, klen);
 	int bad = 0;
@@ -744,7 +749,8 @@ static void index_spec(struct ictx *c, const ese_table *t, const ese_index *ix, 
 	uint8_t key[ESE_KEY_CATALOG_ID_LEN];
 	ese_key_catalog_id(key, t->objid, ESE_SYSOBJ_INDEX, ix->objid);
 	ese_cursor *cur;
-	ese_status st = { 0 };
+	ese_status st;
+	ese_status_init(&st);
 	if (ese_cursor_open(c->db, 4, 2, &cur, &st))
 		return;
 	if (ese_cursor_seek(cur, key, sizeof(key), &st) == 0) {
@@ -773,7 +779,8 @@ static int ix_collect(struct ictx *c, void *arg, const uint8_t *pk, size_t pklen
 {
 	(void)pgno;
 	struct ixwalk *iw = arg;
-	ese_status st = { 0 };
+	ese_status st;
+	ese_status_init(&st);
 	ese_record r;
 	int parsed = ese_record_parse(&r, data, dlen, c->large, &st) == 0;
 	for (size_t i = 0; i < iw->n; i++) {
@@ -815,7 +822,8 @@ static int ix_collect(struct ictx *c, void *arg, const uint8_t *pk, size_t pklen
 static int ix_dangling(struct ictx *c, const ese_table *t, struct ixs *s, const uint8_t *k, size_t kl,
                        const uint8_t *d, size_t dl, uint32_t pgno, int judged, ese_sbuf *ks)
 {
-	ese_status st = { 0 };
+	ese_status st;
+	ese_status_init(&st);
 	if (!judged && s->nnc) {
 		uint8_t buf[4 + ESE_KEY_MAX];
 		put_be32(buf, pgno);
@@ -869,7 +877,8 @@ static int pend_read(struct ictx *c, struct ixs *s, struct egroup *g)
 {
 	const uint8_t *k, *d;
 	size_t kl, dl;
-	ese_status st = { 0 };
+	ese_status st;
+	ese_status_init(&st);
 	int err = ese_sorter_next(s->exp, &k, &kl, &d, &dl, &st);
 	if (err == JET_errRecordNotFound) {
 		g->pend = 0;
@@ -976,7 +985,8 @@ static int group_close(struct ictx *c, const ese_table *t, struct ixs *s, struct
  * not judged; any other is dangling. */
 static int ix_judge_extra(struct ictx *c, const ese_table *t, struct ixs *s, ese_sbuf *ks)
 {
-	ese_status st = { 0 };
+	ese_status st;
+	ese_status_init(&st);
 	int err;
 	if ((err = ese_sorter_finish(s->extra, &st)))
 		return ii_operror(c, err, &st);
@@ -1017,7 +1027,8 @@ static int ix_judge_extra(struct ictx *c, const ese_table *t, struct ixs *s, ese
 /* Merges index s's expected entries with its tree. */
 static int ix_merge(struct ictx *c, const ese_table *t, struct ixs *s, struct egroup *g)
 {
-	ese_status st = { 0 };
+	ese_status st;
+	ese_status_init(&st);
 	int err;
 	char tree[300];
 	snprintf(tree, sizeof(tree), "index %s", s->ix->name);
@@ -1193,7 +1204,8 @@ static int lv_collect(struct ictx *c, void *arg, const uint8_t *pk, size_t pklen
 	(void)pgno;
 	struct lvwalk *lw = arg;
 	ese_record r;
-	ese_status st = { 0 };
+	ese_status st;
+	ese_status_init(&st);
 	lw->records++;
 	if (ese_record_parse(&r, data, dlen, c->large, &st)) {
 		lw->undecodable++;
@@ -1238,7 +1250,8 @@ static int ref_next(struct ictx *c, struct lvwalk *lw)
 {
 	const uint8_t *k, *d;
 	size_t kl, dl;
-	ese_status st = { 0 };
+	ese_status st;
+	ese_status_init(&st);
 	int err = ese_sorter_next(lw->refs, &k, &kl, &d, &dl, &st);
 	lw->have = 0;
 	if (err == JET_errRecordNotFound)
@@ -1335,7 +1348,8 @@ static int ii_test_lvref(struct ictx *c)
 		if ((err = ii_sorter_open(c, 1, &lw.refs)))
 			break;
 		int r = ii_walk(c, t, "data", t->pgno_fdp, t->objid, lv_collect, &lw);
-		ese_status st = { 0 };
+		ese_status st;
+		ese_status_init(&st);
 		if (r < 0 || c->st.err) {
 			err = c->st.err;
 		} else if (r == 0) {
@@ -1466,7 +1480,8 @@ static void ii_mail_bind(struct ictx *c)
 static int col_int(const ese_record *r, const ese_table *t, const ese_column *col, int64_t *v)
 {
 	ese_colval cv;
-	ese_status st = { 0 };
+	ese_status st;
+	ese_status_init(&st);
 	if (ese_record_get(r, t, col, &cv, &st) || !cv.present)
 		return 1;
 	switch (col->coltyp) {
@@ -1489,7 +1504,8 @@ static int row_key(const ese_table *target, const ese_column *tcol, int64_t v, u
 	ese_keyseg seg;
 	uint8_t val[4];
 	put_le32(val, (uint32_t)v);
-	ese_status st = { 0 };
+	ese_status st;
+	ese_status_init(&st);
 	if (ese_keybuf_init(&kb, &spec))
 		return -1;
 	ese_keyseg_from_column(&seg, tcol, ix->segs[0].flags);
@@ -1529,7 +1545,8 @@ struct join_ops {
  * or an operational error. */
 static int join(struct ictx *c, const ese_table *t, ese_sorter *s, const struct join_ops *ops, void *arg)
 {
-	ese_status st = { 0 };
+	ese_status st;
+	ese_status_init(&st);
 	int err = ese_sorter_finish(s, &st);
 	if (err)
 		return ii_operror(c, err, &st);
@@ -1614,7 +1631,8 @@ static int feed_row(struct ictx *c, void *arg, const uint8_t *pk, size_t pklen, 
 {
 	struct feed *f = arg;
 	ese_record r;
-	ese_status st = { 0 };
+	ese_status st;
+	ese_status_init(&st);
 	f->rows++;
 	if (ese_record_parse(&r, data, dlen, c->large, &st))
 		return 0;                 /* records reports it */
@@ -1905,7 +1923,8 @@ static int sa_entry(struct ictx *c, void *arg, const uint8_t *d, size_t dl)
 	uint8_t v[9];
 	v[0] = d[1 + kl];
 	put_le64(v + 1, (uint64_t)a->size);
-	ese_status st = { 0 };
+	ese_status st;
+	ese_status_init(&st);
 	a->links++;
 	int err = ese_sorter_add(a->b, d + 1, kl, v, 9, &st);
 	return err ? ii_operror(c, err, &st) : 0;
@@ -2122,7 +2141,8 @@ static int collect_id(struct ictx *c, void *arg, const uint8_t *k, size_t kl, co
 	(void)k, (void)kl, (void)pgno;
 	struct idlist *l = arg;
 	ese_record r;
-	ese_status st = { 0 };
+	ese_status st;
+	ese_status_init(&st);
 	int64_t v;
 	if (ese_record_parse(&r, d, dl, c->large, &st) || col_int(&r, l->t, l->col, &v))
 		return 0;
@@ -2277,7 +2297,8 @@ static int mb_fend(struct ictx *c, void *arg)
 		return ii_oom(c);
 	put_le64(v, b->x.n);
 	put_le64(v + 8, (uint64_t)b->x.sum);
-	ese_status st = { 0 };
+	ese_status st;
+	ese_status_init(&st);
 	int err = ese_sorter_add(b->cs, key, kl, v, 16, &st);
 	return err ? ii_operror(c, err, &st) : 0;
 }
@@ -2671,7 +2692,8 @@ static void ii_fmt_key(ese_sbuf *sb, const ese_table *t, const ese_index *ix, co
 
 static int ii_reader_open(struct ictx *c)
 {
-	ese_status st = { 0 };
+	ese_status st;
+	ese_status_init(&st);
 	int err = ese_db_open(c->o->path, ESE_OPEN_RDONLY | ESE_OPEN_EXCLUSIVE, &c->db, &st);
 	if (err)
 		return ii_operror(c, err, &st);
@@ -2708,7 +2730,8 @@ static int ii_operror(struct ictx *c, int err, const ese_status *st)
 
 static int ii_oom(struct ictx *c)
 {
-	ese_status st = { 0 };
+	ese_status st;
+	ese_status_init(&st);
 	ese_fail(&st, JET_errOutOfMemory, 0, "out of memory");
 	return ii_operror(c, JET_errOutOfMemory, &st);
 }
@@ -2744,7 +2767,8 @@ static int ii_walk(struct ictx *c, const ese_table *t, const char *tree, uint32_
 	if (ii_tree_bad(c, objid))
 		return 1;
 	struct walker w;
-	ese_status st = { 0 };
+	ese_status st;
+	ese_status_init(&st);
 	int err = wk_open(&w, c->db, root, objid, 0, &st);
 	if (err)
 		return err == JET_errOutOfMemory ? ii_oom(c) : (ii_tree_unreadable(c, t, tree, objid, &st), 1);
@@ -2776,7 +2800,8 @@ static int ii_walk_lv_roots(struct ictx *c, const ese_table *t, uint32_t root, u
 	if (ii_tree_bad(c, objid))
 		return 1;
 	ese_cursor *cur;
-	ese_status st = { 0 };
+	ese_status st;
+	ese_status_init(&st);
 	int err = ese_cursor_open(c->db, root, objid, &cur, &st);
 	if (err)
 		return err == JET_errOutOfMemory ? ii_oom(c) : (ii_tree_unreadable(c, t, "long values", objid, &st), 1);
@@ -2818,7 +2843,8 @@ static int ii_walk_lv_roots(struct ictx *c, const ese_table *t, uint32_t root, u
 static int ii_record_exists(struct ictx *c, const ese_table *t, const uint8_t *pk, size_t pklen)
 {
 	ese_cursor *cur;
-	ese_status st = { 0 };
+	ese_status st;
+	ese_status_init(&st);
 	if (ese_cursor_open(c->db, t->pgno_fdp, t->objid, &cur, &st))
 		return -1;
 	int r = -1;
@@ -2839,7 +2865,8 @@ static int ii_sorter_open(struct ictx *c, size_t nshare, ese_sorter **out)
 	size_t mem = c->o->mem_limit ? c->o->mem_limit : (16u << 20);
 	if (nshare > 1)
 		mem /= nshare;
-	ese_status st = { 0 };
+	ese_status st;
+	ese_status_init(&st);
 	int err = ese_sorter_open(mem, c->o->tmpdir, out, &st);
 	return err ? ii_operror(c, err, &st) : 0;
 }
@@ -3032,7 +3059,8 @@ static int apply_fixes(struct ictx *c)
 	if (!c->nfix)
 		return 0;
 	ii_reader_close(c);
-	ese_status st = { 0 };
+	ese_status st;
+	ese_status_init(&st);
 	int err = 0;
 	ese_deleter *d = NULL;
 	int need_session = 0;

@@ -56,6 +56,15 @@ int ese_fail(ese_status *st, int err, uint32_t pgno, const char *fmt, ...)
 /* Clears st. */
 void ese_status_clear(ese_status *st);
 
+/* Makes st ready for ese_fail without zeroing its message buffer: for hot
+ * loops, where `ese_status st = { 0 }` would clear 328 bytes per entry. */
+static inline void ese_status_init(ese_status *st)
+{
+	st->err = 0;
+	st->pgno = 0;
+	st->msg[0] = '\0';
+}
+
 /* One row of jethdr.w's table: value, symbolic name, one-line description. */
 typedef struct ese_jet_error {
 	int         code;
