@@ -231,6 +231,10 @@ int ese_db_open(const char *path, unsigned flags, ese_db **out, ese_status *st)
 		               db->hdr.file_type);
 		goto fail;
 	}
+	/* read-only handles remember which pages verified (one bit per page);
+	 * without the memory they simply verify every read */
+	if (!(flags & ESE_OPEN_RDWR))
+		db->verified = calloc((size_t)db->page_count / 8 + 1, 1);
 	free(prim);
 	free(shad);
 	*out = db;
@@ -262,7 +266,7 @@ uint32_t ese_db_page_size(const ese_db *db) { return db->page_size; }
 uint32_t ese_db_page_count(const ese_db *db) { return db->page_count; }
 uint64_t ese_db_file_size(const ese_db *db) { return db->file_size; }
 int ese_db_fd(const ese_db *db) { return db->fd; }
-uint64_t ese_db_corrected_pages(const ese_db *db) { return db->corrected; }
+uint64_t ese_db_corrected_pages(const ese_db *db) { return __atomic_load_n(&db->corrected, __ATOMIC_RELAXED); }
 
 int ese_db_read_page(ese_db *db, uint32_t pgno, uint8_t *buf, ese_status *st)
 {
@@ -281,21 +285,22 @@ int ese_db_read_page(ese_db *db, uint32_t pgno, uint8_t *buf, ese_status *st)
 	 * under it (it holds a lock).  Only pages whose checksum held are
 	 * remembered, so a corrected page is corrected on every read. */
 	int ro = !(db->flags & ESE_OPEN_RDWR);
-	if (ro && db->verified && (db->verified[pgno >> 3] >> (pgno & 7)) & 1)
+	/* several threads may read pages of one handle at once (the parallel
+	 * /g walk): the bitmap and the counter are updated atomically */
+	uint8_t bit = (uint8_t)(1u << (pgno & 7));
+	if (ro && db->verified && (__atomic_load_n(&db->verified[pgno >> 3], __ATOMIC_RELAXED) & bit))
 		return 0;
 	ese_pagecheck_info info;
 	switch (ese_checksum_verify_page(buf, db->page_size, pgno, &info)) {
 	case ESE_PAGE_OK:
-		if (ro && !db->verified)
-			db->verified = calloc((size_t)db->page_count / 8 + 1, 1);
 		if (ro && db->verified)
-			db->verified[pgno >> 3] |= (uint8_t)(1u << (pgno & 7));
+			__atomic_fetch_or(&db->verified[pgno >> 3], bit, __ATOMIC_RELAXED);
 		return 0;
 	case ESE_PAGE_UNINIT:
 		return ese_fail(st, JET_errPageNotInitialized, pgno, "page %u is not initialized (all zero)", pgno);
 	case ESE_PAGE_CORRECTABLE:
 		ese_checksum_correct(buf, &info);
-		db->corrected++;
+		__atomic_fetch_add(&db->corrected, 1, __ATOMIC_RELAXED);
 		return 0;
 	case ESE_PAGE_WRONG_PGNO:
 		return ese_fail(st, JET_errReadPgnoVerifyFailure, pgno,

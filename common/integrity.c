@@ -23,6 +23,14 @@
  *     before their table so that records can be checked against them.
  *  5. leaks: pages owned directly by an object that no tree uses and its
  *     available space does not list.
+ *
+ * Pass 4 on several cores: a table's or index's tree that owns many pages
+ * is cut at its root into runs of children that workers walk at once
+ * (walk_tree_parallel), each with its own walk state, marking pages in a
+ * bitmap of its own; the runs are then stitched (sibling links, key order
+ * and leaf depth across each seam).  Only a clean result is kept: any
+ * finding, in a run or at a seam, throws it away and the tree is walked
+ * again on one thread, so what is reported never depends on the threads.
  */
 #include "ese_integrity.h"
 #include "ese_cli.h"
@@ -34,6 +42,7 @@
 #include "ese_space.h"
 #include "bytes.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -79,6 +88,14 @@ struct ctx {
 	uint8_t *keybuf[MAX_DEPTH + 1][2];
 	size_t keylen[MAX_DEPTH + 1][2];
 	int oom;
+	/* a parallel walk of one tree (see walk_tree_parallel): its pages are
+	 * marked in tree_used (pages tree_lo..tree_hi) while c->used, holding
+	 * the trees walked before, is only read; abort stops every worker */
+	int threads;
+	uint64_t parallel_min;
+	uint8_t *tree_used;
+	uint32_t tree_lo, tree_hi;
+	int *abort;
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -128,6 +145,26 @@ static const struct span *find_span(const struct span *arr, size_t n, uint32_t p
 static int bit_get(const uint8_t *bm, uint32_t p) { return (bm[p >> 3] >> (p & 7)) & 1; }
 static void bit_set(uint8_t *bm, uint32_t p) { bm[p >> 3] |= (uint8_t)(1u << (p & 7)); }
 
+/* Marks pgno as part of a tree; nonzero when it already was (or, in a
+ * parallel walk, when it lies outside the tree's owned range, which
+ * abandons the attempt). */
+static int take_page(struct ctx *c, uint32_t pgno)
+{
+	if (bit_get(c->used, pgno))
+		return 1;
+	if (!c->tree_used) {
+		bit_set(c->used, pgno);
+		return 0;
+	}
+	if (pgno < c->tree_lo || pgno > c->tree_hi) {
+		__atomic_store_n(c->abort, 1, __ATOMIC_RELAXED);
+		return 1;
+	}
+	uint32_t i = pgno - c->tree_lo;
+	uint8_t bit = (uint8_t)(1u << (i & 7));
+	return (__atomic_fetch_or(&c->tree_used[i >> 3], bit, __ATOMIC_RELAXED) & bit) != 0;
+}
+
 static ese_tree_stats *new_stats(struct ctx *c, const char *table, const char *name, ese_tree_kind kind,
                                  uint32_t objid, uint32_t pgno, size_t *idx)
 {
@@ -174,12 +211,81 @@ struct walk {
 	entry_fn on_entry;
 	void *arg;
 	uint8_t entry_key[KEYBUF];
+	/* a run of a parallel walk after the first: its first leaf's back link
+	 * and first key are kept for the stitching instead of checked */
+	int seam;
+	uint32_t first_leaf, first_prev;
+	uint8_t first_key[KEYBUF];
+	size_t first_len;
+	/* the root of a parallel walk: children are listed, not walked */
+	struct kids *collect;
 };
 
 static ese_where where(const struct walk *w, uint32_t pgno, int node)
 {
 	ese_where x = { pgno, w->objid, w->table, w->tree, node };
 	return x;
+}
+
+/* The children of a parallel walk's root, with the bounds each is walked
+ * under (copied: the separators live in a buffer the next node reuses). */
+struct kid {
+	uint32_t pgno;
+	int node;
+	size_t lo, lolen, hi, hilen;  /* offsets into kids.keys; lo/hi SIZE_MAX = unbounded */
+};
+
+struct kids {
+	struct kid *v;
+	size_t n, cap;
+	uint8_t *keys;
+	size_t klen, kcap;
+	uint32_t root_flags;
+};
+
+static size_t kids_key(struct kids *k, const uint8_t *key, size_t len)
+{
+	if (!key)
+		return SIZE_MAX;
+	if (len == 0)
+		return k->klen;
+	if (k->klen + len > k->kcap) {
+		size_t cap = k->kcap ? k->kcap : 4096;
+		while (cap < k->klen + len)
+			cap *= 2;
+		uint8_t *p = realloc(k->keys, cap);
+		if (!p)
+			return SIZE_MAX - 1;
+		k->keys = p;
+		k->kcap = cap;
+	}
+	memcpy(k->keys + k->klen, key, len);
+	k->klen += len;
+	return k->klen - len;
+}
+
+static int kids_push(struct kids *k, uint32_t pgno, int node, const uint8_t *lo, size_t lolen, const uint8_t *hi,
+                     size_t hilen)
+{
+	if (k->n == k->cap) {
+		size_t cap = k->cap ? k->cap * 2 : 64;
+		struct kid *p = realloc(k->v, cap * sizeof(*p));
+		if (!p)
+			return -1;
+		k->v = p;
+		k->cap = cap;
+	}
+	struct kid *d = &k->v[k->n];
+	d->pgno = pgno;
+	d->node = node;
+	d->lo = kids_key(k, lo, lolen);
+	d->lolen = lolen;
+	d->hi = kids_key(k, hi, hilen);
+	d->hilen = hilen;
+	if (d->lo == SIZE_MAX - 1 || d->hi == SIZE_MAX - 1)
+		return -1;
+	k->n++;
+	return 0;
 }
 
 #define TYPE_MASK (ESE_PF_INDEX | ESE_PF_LONG_VALUE | ESE_PF_SPACE_TREE | ESE_PF_NON_UNIQUE)
@@ -287,7 +393,10 @@ static void leaf_entries(struct walk *w, uint32_t pgno, const ese_page *pg, int 
 	else if (w->leaf_depth != depth)
 		ese_report(c->rep, ESE_PR_TREE_DEPTH, &at, "leaf at depth %d, others at %d", depth, w->leaf_depth);
 	/* sibling links: this leaf must follow the previous one both ways */
-	if (pg->prev != w->last_leaf)
+	if (w->seam && !w->last_leaf) {
+		w->first_leaf = pgno;
+		w->first_prev = pg->prev;
+	} else if (pg->prev != w->last_leaf)
 		ese_report(c->rep, ESE_PR_TREE_SIBLING, &at, "previous-page link %u, the leaf before is %u", pg->prev,
 		           w->last_leaf);
 	if (w->last_leaf && w->last_leaf_next != pgno) {
@@ -332,6 +441,9 @@ static void leaf_entries(struct walk *w, uint32_t pgno, const ese_page *pg, int 
 			else if (cmp == 0)
 				ese_report(c->rep, ESE_PR_TREE_DUP_KEY, &at, "same %s as the entry preceding it",
 				           w->unique ? "key" : "key and data");
+		} else if (w->seam) {
+			memcpy(w->first_key, w->entry_key, blen);
+			w->first_len = blen;
 		}
 		if (lo && ese_key_compare(w->entry_key, blen, lo, lolen) < 0)
 			ese_report(c->rep, ESE_PR_TREE_SEPARATOR, &at, "key sorts before the parent's lower separator");
@@ -377,7 +489,9 @@ static void walk_page(struct walk *w, uint32_t pgno, int depth, const uint8_t *l
 		ese_report(c->rep, ESE_PR_TREE_TOO_DEEP, &at, "deeper than %d levels", MAX_DEPTH);
 		return;
 	}
-	if (bit_get(c->used, pgno)) {
+	if (c->abort && __atomic_load_n(c->abort, __ATOMIC_RELAXED))
+		return;
+	if (take_page(c, pgno)) {
 		if (parent)
 			ese_report(c->rep, ESE_PR_TREE_PAGE_TWICE, &from, "points at page %u, which is already part of a tree",
 			           pgno);
@@ -385,7 +499,6 @@ static void walk_page(struct walk *w, uint32_t pgno, int depth, const uint8_t *l
 			ese_report(c->rep, ESE_PR_TREE_PAGE_TWICE, &at, "already part of a tree");
 		return;
 	}
-	bit_set(c->used, pgno);
 	c->res->pages_used++;
 	check_owner(w, pgno);
 	ese_page pg;
@@ -458,6 +571,9 @@ static void walk_page(struct walk *w, uint32_t pgno, int depth, const uint8_t *l
 		if (child == 0 || child > c->npages) {
 			ese_report(c->rep, ESE_PR_TREE_CHILD_OUTSIDE, &at, "child page %u, the file has %u pages", child,
 			           c->npages);
+		} else if (w->collect) {
+			if (kids_push(w->collect, child, (int)i, have_lo ? lob : NULL, lol, hip, hil))
+				c->oom = 1;
 		} else {
 			int leaf;
 			/* the child's page buffer is the next level's; our separators
@@ -476,6 +592,8 @@ static void walk_page(struct walk *w, uint32_t pgno, int depth, const uint8_t *l
 			have_lo = 1;
 		}
 	}
+	if (w->collect)
+		w->collect->root_flags = pg.flags;
 	if (children_leaf >= 0 && !!(pg.flags & ESE_PF_PARENT_OF_LEAF) != children_leaf) {
 		at.node = -1;
 		ese_report(c->rep, ESE_PR_PAGE_FLAGS, &at, children_leaf ? "parent of leaves without the parent-of-leaf flag"
@@ -496,6 +614,266 @@ static void walk_tree(struct ctx *c, struct walk *w, uint32_t root)
 		ese_where at = where(w, w->last_leaf, -1);
 		ese_report(c->rep, ESE_PR_TREE_SIBLING, &at, "the last leaf links to page %u", w->last_leaf_next);
 	}
+}
+
+/* ---- pass 4 on several cores -------------------------------------------- */
+
+/* A run of the root's children [from, to), walked by whichever worker
+ * takes it, with its own walk state and statistics. */
+struct run {
+	size_t from, to;
+	struct walk w;
+	ese_tree_stats ts;
+	int children_leaf;
+};
+
+struct pshared {
+	struct run *runs;
+	size_t nruns, next;           /* next: the run the next idle worker takes */
+	const struct kids *kids;
+	uint32_t root;
+	int abort;
+};
+
+struct pworker {
+	struct ctx c;                 /* a copy of the main context with its own buffers */
+	ese_reporter rep;             /* counts only: any finding abandons the attempt */
+	ese_integrity res;            /* counters of this worker */
+	struct pshared *sh;
+	pthread_t tid;
+	int started;
+};
+
+static const uint8_t *kid_key(const struct kids *k, size_t off)
+{
+	static const uint8_t none[1];
+	return off == SIZE_MAX ? NULL : k->keys ? k->keys + off : none;
+}
+
+static void *pworker_main(void *arg)
+{
+	struct pworker *pw = arg;
+	struct pshared *sh = pw->sh;
+	for (;;) {
+		size_t i = __atomic_fetch_add(&sh->next, 1, __ATOMIC_RELAXED);
+		if (i >= sh->nruns || __atomic_load_n(&sh->abort, __ATOMIC_RELAXED))
+			break;
+		struct run *r = &sh->runs[i];
+		r->w.c = &pw->c;
+		for (size_t k = r->from; k < r->to; k++) {
+			const struct kid *d = &sh->kids->v[k];
+			int leaf;
+			walk_page(&r->w, d->pgno, 1, kid_key(sh->kids, d->lo), d->lolen, kid_key(sh->kids, d->hi), d->hilen,
+			          &leaf, sh->root, d->node);
+			if (leaf >= 0 && r->children_leaf >= 0 && leaf != r->children_leaf)
+				pw->c.oom |= 2;       /* children mix leaves and internal pages: redo on one thread */
+			if (leaf >= 0)
+				r->children_leaf = leaf;
+			if (pw->rep.total || pw->c.oom) {
+				__atomic_store_n(&sh->abort, 1, __ATOMIC_RELAXED);
+				break;
+			}
+		}
+	}
+	return NULL;
+}
+
+static void add_stats(ese_tree_stats *to, const ese_tree_stats *from)
+{
+	to->pages += from->pages;
+	to->leaf_pages += from->leaf_pages;
+	to->internal_pages += from->internal_pages;
+	to->space_pages += from->space_pages;
+	to->entries += from->entries;
+	to->leaf_bytes_used += from->leaf_bytes_used;
+	to->leaf_bytes_free += from->leaf_bytes_free;
+	to->data_bytes += from->data_bytes;
+	/* the packing simulation restarts in each run: at most one leaf more
+	 * per run than one continuous simulation would count */
+	to->packed_leaves += from->packed_leaves;
+	if (from->packed_leaves)
+		to->packed_cur = from->packed_cur;
+	if (from->depth > to->depth)
+		to->depth = from->depth;
+}
+
+static void free_bufs(struct ctx *c)
+{
+	for (int d = 0; d <= MAX_DEPTH; d++) {
+		free(c->pagebuf[d]);
+		free(c->keybuf[d][0]);
+		free(c->keybuf[d][1]);
+	}
+}
+
+static int alloc_bufs(struct ctx *c)
+{
+	for (int d = 0; d <= MAX_DEPTH; d++) {
+		c->pagebuf[d] = malloc(c->ps);
+		c->keybuf[d][0] = malloc(KEYBUF);
+		c->keybuf[d][1] = malloc(KEYBUF);
+		if (!c->pagebuf[d] || !c->keybuf[d][0] || !c->keybuf[d][1])
+			return -1;
+	}
+	return 0;
+}
+
+/* Walks the tree of o on several threads when it is large enough and
+ * clean.  Returns 1 when it did (statistics, counters and the page map
+ * updated exactly as walk_tree would have, nothing to report), 0 when the
+ * caller must walk it with walk_tree: too small, no threads, or something
+ * to report, in which case nothing it did is kept. */
+static int walk_tree_parallel(struct ctx *c, struct walk *w, const struct object *o)
+{
+	if (o->nowned == 0 || c->oom)
+		return 0;
+	uint64_t owned = 0;
+	uint32_t lo = UINT32_MAX, hi = 0;
+	for (size_t i = 0; i < o->nowned; i++) {
+		owned += o->owned[i].count;
+		if (o->owned[i].count == 0)
+			continue;
+		if (o->owned[i].first < lo)
+			lo = o->owned[i].first;
+		if (o->owned[i].first + (o->owned[i].count - 1) > hi)
+			hi = o->owned[i].first + (o->owned[i].count - 1);
+	}
+	if (owned < c->parallel_min || lo > hi || hi > c->npages)
+		return 0;
+
+	int ok = 0;
+	struct kids kids = { 0 };
+	struct pshared sh = { 0 };
+	struct pworker *pws = NULL;
+	struct ctx mc = *c;           /* the root, walked on this thread */
+	ese_reporter mrep;
+	ese_integrity mres = { 0 };
+	ese_tree_stats rts = { 0 };
+	struct walk *mw = malloc(sizeof(*mw));
+	mc.tree_used = calloc((size_t)(hi - lo) / 8 + 1, 1);
+	if (!mw || !mc.tree_used)
+		goto out;
+	ese_reporter_init(&mrep, NULL, NULL, 0);
+	mc.rep = &mrep;
+	mc.res = &mres;
+	mc.tree_lo = lo;
+	mc.tree_hi = hi;
+	mc.abort = &sh.abort;
+	*mw = *w;
+	mw->c = &mc;
+	mw->ts = &rts;
+	mw->leaf_depth = -1;
+	mw->last_leaf = mw->last_leaf_next = 0;
+	mw->have_prev = 0;
+	mw->collect = &kids;
+	int leaf;
+	walk_page(mw, o->pgno, 0, NULL, 0, NULL, 0, &leaf, 0, -1);
+	if (leaf != 0 || mrep.total || mc.oom || sh.abort || kids.n < 2)
+		goto out;
+
+	/* runs: many per worker so that an uneven tree still balances, and as
+	 * many whatever the thread count, so that the statistics (the packing
+	 * estimate restarts in each run) do not depend on the machine */
+	int nt = c->threads;
+	size_t nruns = kids.n < 64 ? kids.n : 64;
+	sh.runs = calloc(nruns, sizeof(*sh.runs));
+	pws = calloc((size_t)nt, sizeof(*pws));
+	if (!sh.runs || !pws)
+		goto out;
+	sh.nruns = nruns;
+	sh.kids = &kids;
+	sh.root = o->pgno;
+	for (size_t i = 0; i < nruns; i++) {
+		struct run *r = &sh.runs[i];
+		r->from = kids.n * i / nruns;
+		r->to = kids.n * (i + 1) / nruns;
+		r->w = *w;
+		r->w.ts = &r->ts;
+		r->w.leaf_depth = -1;
+		r->w.last_leaf = r->w.last_leaf_next = 0;
+		r->w.have_prev = 0;
+		r->w.seam = i > 0;
+		r->w.collect = NULL;
+		r->children_leaf = -1;
+	}
+	int failed = 0;
+	for (int i = 0; i < nt; i++) {
+		struct pworker *pw = &pws[i];
+		pw->c = *c;
+		pw->c.tree_used = mc.tree_used;
+		pw->c.tree_lo = lo;
+		pw->c.tree_hi = hi;
+		pw->c.abort = &sh.abort;
+		pw->c.oom = 0;
+		ese_reporter_init(&pw->rep, NULL, NULL, 0);
+		pw->c.rep = &pw->rep;
+		pw->c.res = &pw->res;
+		pw->sh = &sh;
+		memset(pw->c.pagebuf, 0, sizeof(pw->c.pagebuf));
+		memset(pw->c.keybuf, 0, sizeof(pw->c.keybuf));
+		if (alloc_bufs(&pw->c)) {
+			failed = 1;
+			break;
+		}
+	}
+	for (int i = 1; i < nt && !failed; i++)
+		pws[i].started = pthread_create(&pws[i].tid, NULL, pworker_main, &pws[i]) == 0;
+	if (!failed)
+		pworker_main(&pws[0]);
+	for (int i = 1; i < nt; i++)
+		if (pws[i].started)
+			pthread_join(pws[i].tid, NULL);
+	if (failed || sh.abort)
+		goto out;
+	for (int i = 0; i < nt; i++)
+		if (pws[i].rep.total || pws[i].c.oom)
+			goto out;
+
+	/* stitch the runs: what walk_tree checks across them */
+	for (size_t i = 0; i < nruns; i++) {
+		const struct run *r = &sh.runs[i];
+		if (!r->w.have_prev || r->w.leaf_depth != sh.runs[0].w.leaf_depth ||
+		    r->children_leaf != sh.runs[0].children_leaf)
+			goto out;
+		if (i == 0)
+			continue;
+		const struct run *p = &sh.runs[i - 1];
+		if (r->w.first_prev != p->w.last_leaf || p->w.last_leaf_next != r->w.first_leaf ||
+		    ese_key_compare(p->w.prev, p->w.prev_len, r->w.first_key, r->w.first_len) >= 0)
+			goto out;
+	}
+	if (sh.runs[nruns - 1].w.last_leaf_next != 0 ||
+	    !!(kids.root_flags & ESE_PF_PARENT_OF_LEAF) != sh.runs[0].children_leaf)
+		goto out;
+
+	/* keep it: statistics, counters, the pages in the map */
+	add_stats(w->ts, &rts);
+	for (size_t i = 0; i < nruns; i++)
+		add_stats(w->ts, &sh.runs[i].ts);
+	c->res->pages_used += mres.pages_used;
+	c->res->records += mres.records;
+	c->res->lvs += mres.lvs;
+	for (int i = 0; i < nt; i++) {
+		c->res->pages_used += pws[i].res.pages_used;
+		c->res->records += pws[i].res.records;
+		c->res->lvs += pws[i].res.lvs;
+	}
+	for (uint64_t p = lo; p <= hi; p++)
+		if (bit_get(mc.tree_used, (uint32_t)(p - lo)))
+			bit_set(c->used, (uint32_t)p);
+	c->res->trees_split++;
+	ok = 1;
+out:
+	if (pws)
+		for (int i = 0; i < c->threads; i++)
+			free_bufs(&pws[i].c);
+	free(pws);
+	free(sh.runs);
+	free(kids.v);
+	free(kids.keys);
+	free(mc.tree_used);
+	free(mw);
+	return ok;
 }
 
 /* ---- pass 3: space ------------------------------------------------------ */
@@ -972,7 +1350,9 @@ static void on_record(struct walk *w, uint32_t pgno, int node, const uint8_t *ke
 			ese_report(w->c->rep, ESE_PR_REC_UNDECODABLE, &at, "column %s (%u): %s", col->name, col->id, st.msg);
 			continue;
 		}
-		if (v.present)
+		/* a fixed or variable column holds one plain value: only a length
+		 * limit can be broken (separated and multiple values are tagged) */
+		if (v.present && col->size && limited_type(col->coltyp))
 			check_value(w, tw, col, &v, pgno, node);
 	}
 	for (size_t i = 0; i < r.ntagged; i++) {
@@ -1229,11 +1609,7 @@ static void free_ctx(struct ctx *c)
 	free(c->direct);
 	free(c->avail);
 	free(c->used);
-	for (int d = 0; d <= MAX_DEPTH; d++) {
-		free(c->pagebuf[d]);
-		free(c->keybuf[d][0]);
-		free(c->keybuf[d][1]);
-	}
+	free_bufs(c);
 }
 
 static void walk_object_tree(struct ctx *c, struct object *o, struct table_walk *tw)
@@ -1261,12 +1637,21 @@ static void walk_object_tree(struct ctx *c, struct object *o, struct table_walk 
 		w.on_entry = on_record;
 		w.arg = tw;
 	}
-	walk_tree(c, &w, o->pgno);
+	/* long-value trees carry state from one entry to the next (a value's
+	 * chunks follow its root): they are walked on one thread */
+	if (o->kind == ESE_TREE_LV || o->kind == ESE_TREE_ROOT_SPACE || !walk_tree_parallel(c, &w, o))
+		walk_tree(c, &w, o->pgno);
 	if (o->kind == ESE_TREE_LV)
 		lv_end(&w, tw, o->pgno);
 }
 
 int ese_integrity_check(ese_db *db, ese_reporter *rep, ese_integrity *res, ese_status *st)
+{
+	return ese_integrity_check_opts(db, NULL, rep, res, st);
+}
+
+int ese_integrity_check_opts(ese_db *db, const ese_integrity_opts *opts, ese_reporter *rep, ese_integrity *res,
+                             ese_status *st)
 {
 	ese_integrity local;
 	if (!res)
@@ -1281,17 +1666,17 @@ int ese_integrity_check(ese_db *db, ese_reporter *rep, ese_integrity *res, ese_s
 	c.ps = ese_db_page_size(db);
 	c.npages = ese_db_page_count(db);
 	c.large = ese_page_is_large(c.ps);
+	c.threads = opts ? opts->threads : 0;
+	if (c.threads <= 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		c.threads = n < 1 ? 1 : n > 8 ? 8 : (int)n;
+	}
+	c.parallel_min = opts && opts->parallel_min_pages ? opts->parallel_min_pages : 1024;
+	res->threads = c.threads;
 	res->pages_in_file = c.npages;
 	c.used = calloc((size_t)c.npages / 8 + 1, 1);
 	int err = 0;
-	for (int d = 0; d <= MAX_DEPTH && c.used; d++) {
-		c.pagebuf[d] = malloc(c.ps);
-		c.keybuf[d][0] = malloc(KEYBUF);
-		c.keybuf[d][1] = malloc(KEYBUF);
-		if (!c.pagebuf[d] || !c.keybuf[d][0] || !c.keybuf[d][1])
-			c.oom = 1;
-	}
-	if (!c.used || c.oom) {
+	if (!c.used || alloc_bufs(&c)) {
 		err = ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
 		goto out;
 	}

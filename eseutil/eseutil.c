@@ -80,7 +80,8 @@ static const char usage_text[] =
 	"  /p, --preserve             /d: leave the original in place, keep the copy at the /t path\n"
 	"  /f PCT, --fill PCT         /d: leaf fill factor, 20-100 (default 100)\n"
 	"  --progress                 /d: show the progress bar even when not on a terminal\n"
-	"  --threads N                worker threads for /k (default: one per CPU)\n"
+	"  --threads N                worker threads for /k, /g and /ms (default: one per CPU);\n"
+	"                             with 1, /g and /ms also walk each tree in one pass\n"
 	"  --max-per-code N           /g: list at most N findings per problem code (default 50, 0 = all)\n"
 	"  --json                     one JSON object on stdout instead of text\n"
 	"\n"
@@ -492,7 +493,8 @@ static int run_integrity(const struct opts *o, double t0)
 	if (!o->json)
 		printf("Initiating INTEGRITY mode...\n        Database: %s\n\nChecking database integrity.\n\n", o->file);
 	ese_integrity res;
-	err = ese_integrity_check(db, &rep, &res, &st);
+	ese_integrity_opts io = { .threads = o->threads, .parallel_min_pages = o->threads == 1 ? UINT64_MAX : 0 };
+	err = ese_integrity_check_opts(db, &io, &rep, &res, &st);
 	if (jf)
 		fclose(jf);
 	if (err) {
@@ -507,12 +509,12 @@ static int run_integrity(const struct opts *o, double t0)
 		json_head(&sb, "integrity", o->file);
 		ese_sbuf_printf(&sb, ",\"errors\":%llu,\"warnings\":%llu,\"fatal\":%llu,\"catalog_ok\":%s,"
 		                     "\"pages\":%llu,\"pages_used\":%llu,\"pages_available\":%llu,\"pages_leaked\":%llu,"
-		                     "\"records\":%llu,\"long_values\":%llu,\"counts\":{",
+		                     "\"records\":%llu,\"long_values\":%llu,\"threads\":%d,\"trees_split\":%u,\"counts\":{",
 		                (unsigned long long)rep.errors, (unsigned long long)rep.warnings,
 		                (unsigned long long)rep.fatals, res.catalog_ok ? "true" : "false",
 		                (unsigned long long)res.pages_in_file, (unsigned long long)res.pages_used,
 		                (unsigned long long)res.pages_avail, (unsigned long long)res.pages_leaked,
-		                (unsigned long long)res.records, (unsigned long long)res.lvs);
+		                (unsigned long long)res.records, (unsigned long long)res.lvs, res.threads, res.trees_split);
 		int first = 1;
 		for (int i = 0; i < ESE_PR_COUNT; i++)
 			if (rep.count[i]) {
@@ -534,6 +536,8 @@ static int run_integrity(const struct opts *o, double t0)
 		printf("%s%llu trees, %llu pages in use, %llu available, %llu records, %llu long values checked.\n",
 		       rep.total ? "\n" : "", (unsigned long long)res.ntrees, (unsigned long long)res.pages_used,
 		       (unsigned long long)res.pages_avail, (unsigned long long)res.records, (unsigned long long)res.lvs);
+		if (o->verbose)
+			printf("%u large tree(s) walked in runs on %d thread(s).\n", res.trees_split, res.threads);
 		if (rep.total) {
 			ese_reporter_summary(&rep, &sb);
 			printf("\nProblems by code:\n%s", sb.data);
@@ -707,7 +711,8 @@ static int run_space(const struct opts *o, double t0)
 	ese_reporter rep;
 	ese_reporter_init(&rep, NULL, NULL, 0);
 	ese_integrity res;
-	if ((err = ese_integrity_check(db, &rep, &res, &st))) {
+	ese_integrity_opts io = { .threads = o->threads, .parallel_min_pages = o->threads == 1 ? UINT64_MAX : 0 };
+	if ((err = ese_integrity_check_opts(db, &io, &rep, &res, &st))) {
 		ese_db_close(db);
 		return op_failed(o, &st, err, t0);
 	}

@@ -55,7 +55,8 @@ int ese_db_fd(const ese_db *db);
  * it: JET_errFileIOBeyondEOF past the end, JET_errPageNotInitialized for an
  * all-zero page, JET_errReadVerifyFailure for a bad checksum (a single-bit
  * error is corrected in buf instead and counted), JET_errDiskIO on a read
- * error. */
+ * error.  Several threads may call it at once on one handle (buf their
+ * own); ese_db_get_page is for one thread. */
 int ese_db_read_page(ese_db *db, uint32_t pgno, uint8_t *buf, ese_status *st);
 
 /* Same, through the cache: *page stays valid until the next call that uses

@@ -11,7 +11,9 @@
  * links, no page twice); then space (owned twice, used and available,
  * used but not owned, leaked), catalog against trees and shadow, and
  * records against their column definitions and long values.
- * Memory: one bit per page plus the extent lists and one page per level.
+ * Memory: one bit per page plus the extent lists and one page per level;
+ * while a large tree is walked in runs (ese_integrity_opts), one more bit
+ * per page of that tree's owned range and one page per level per thread.
  */
 #ifndef ESE_INTEGRITY_H
 #define ESE_INTEGRITY_H
@@ -56,6 +58,8 @@ typedef struct ese_integrity {
 	uint64_t pages_uninit;    /* all-zero pages (when scanned) */
 	uint64_t records, lvs;
 	int      catalog_ok;      /* the catalog could be read */
+	int      threads;         /* threads the walk could use */
+	uint32_t trees_split;     /* large trees walked in runs (see ese_integrity_opts) */
 	double   seconds;
 } ese_integrity;
 
@@ -63,6 +67,23 @@ typedef struct ese_integrity {
  * ran to the end (whatever it found; see rep's counts), or an operational
  * error (out of memory) that stopped it.  res may be NULL. */
 int ese_integrity_check(ese_db *db, ese_reporter *rep, ese_integrity *res, ese_status *st);
+
+/* How the walk may use the machine.  A table's or index's tree that owns at
+ * least parallel_min_pages pages is walked by `threads` workers, each taking
+ * runs of the root's children; the runs are stitched together (sibling
+ * links, key order, leaf depth) when all are done.  Any finding at all in
+ * such a tree throws the parallel result away and walks the tree again on
+ * one thread, so the report is the same whatever the thread count.  The
+ * split into runs does not depend on the thread count either (one thread
+ * takes the runs in turn), so neither do the statistics. */
+typedef struct ese_integrity_opts {
+	int threads;                   /* 0: one per CPU, at most 8 */
+	uint64_t parallel_min_pages;   /* 0: the default (1024); UINT64_MAX: every tree in one pass */
+} ese_integrity_opts;
+
+/* ese_integrity_check with options (NULL: the defaults). */
+int ese_integrity_check_opts(ese_db *db, const ese_integrity_opts *opts, ese_reporter *rep, ese_integrity *res,
+                             ese_status *st);
 void ese_integrity_free(ese_integrity *res);
 
 /* Pages the defragmenter would need for tree t at fill factor fill (0-100):
