@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -39,6 +40,8 @@ struct ese_db {
 	ese_header_state hstate;
 	uint64_t corrected;
 	uint8_t *verified;            /* read-only handles: one bit per page whose checksum held */
+	const uint8_t *map;           /* read-only handles: the file mapped, for ese_db_view_page */
+	uint64_t viewed;              /* bytes viewed through the map since its PTEs were last dropped */
 	struct cache_slot cache[CACHE_SLOTS];
 };
 
@@ -235,6 +238,14 @@ int ese_db_open(const char *path, unsigned flags, ese_db **out, ese_status *st)
 	 * without the memory they simply verify every read */
 	if (!(flags & ESE_OPEN_RDWR))
 		db->verified = calloc((size_t)db->page_count / 8 + 1, 1);
+	/* and map the file for zero-copy reads (ese_db_view_page): the lock
+	 * keeps our own writers away; a file truncated under us by another
+	 * program raises SIGBUS, which the front ends report as an I/O error */
+	if (!(flags & ESE_OPEN_RDWR) && S_ISREG(sb.st_mode) && db->file_size <= SIZE_MAX) {
+		void *m = mmap(NULL, (size_t)db->file_size, PROT_READ, MAP_SHARED, db->fd, 0);
+		if (m != MAP_FAILED)
+			db->map = m;
+	}
 	free(prim);
 	free(shad);
 	*out = db;
@@ -250,6 +261,8 @@ void ese_db_close(ese_db *db)
 {
 	if (!db)
 		return;
+	if (db->map)
+		munmap((void *)db->map, (size_t)db->file_size);
 	if (db->fd >= 0)
 		close(db->fd);
 	for (unsigned i = 0; i < CACHE_SLOTS; i++)
@@ -268,6 +281,10 @@ uint64_t ese_db_file_size(const ese_db *db) { return db->file_size; }
 int ese_db_fd(const ese_db *db) { return db->fd; }
 uint64_t ese_db_corrected_pages(const ese_db *db) { return __atomic_load_n(&db->corrected, __ATOMIC_RELAXED); }
 
+/* Verifies page pgno at p.  A correctable page is copied to fix (when p is
+ * not already it) and corrected there; *out gets the page to use. */
+static int verify(ese_db *db, uint32_t pgno, const uint8_t *p, uint8_t *fix, const uint8_t **out, ese_status *st);
+
 int ese_db_read_page(ese_db *db, uint32_t pgno, uint8_t *buf, ese_status *st)
 {
 	if (pgno == 0 || pgno > db->page_count)
@@ -279,6 +296,35 @@ int ese_db_read_page(ese_db *db, uint32_t pgno, uint8_t *buf, ese_status *st)
 		return ese_fail(st, JET_errDiskIO, pgno, "page %u: read error: %s", pgno, strerror(errno));
 	if (r > 0)
 		return ese_fail(st, JET_errFileIOBeyondEOF, pgno, "page %u: short read", pgno);
+	const uint8_t *out;
+	return verify(db, pgno, buf, buf, &out, st);
+}
+
+/* PTEs of the map are dropped after this many bytes were viewed, so that
+ * the resident size stays small whatever the file size (the pages stay in
+ * the page cache; the addresses stay valid and fault back in on use). */
+#define VIEW_DROP_BYTES (16u << 20)
+
+int ese_db_view_page(ese_db *db, uint32_t pgno, uint8_t *scratch, const uint8_t **page, ese_status *st)
+{
+	if (!db->map) {
+		int err = ese_db_read_page(db, pgno, scratch, st);
+		*page = scratch;
+		return err;
+	}
+	if (pgno == 0 || pgno > db->page_count)
+		return ese_fail(st, JET_errFileIOBeyondEOF, pgno, "page %u is beyond the end of the file (%u pages)",
+		                pgno, db->page_count);
+	if (__atomic_add_fetch(&db->viewed, db->page_size, __ATOMIC_RELAXED) % VIEW_DROP_BYTES < db->page_size)
+		madvise((void *)db->map, (size_t)db->file_size, MADV_DONTNEED);
+	const uint8_t *p = db->map + ((uint64_t)pgno + 1) * db->page_size;
+	*page = p;
+	return verify(db, pgno, p, scratch, page, st);
+}
+
+static int verify(ese_db *db, uint32_t pgno, const uint8_t *p, uint8_t *fix, const uint8_t **out, ese_status *st)
+{
+	*out = p;
 	if (db->flags & ESE_OPEN_NO_VERIFY)
 		return 0;
 	/* A read-only handle verifies a page once: the file does not change
@@ -291,7 +337,7 @@ int ese_db_read_page(ese_db *db, uint32_t pgno, uint8_t *buf, ese_status *st)
 	if (ro && db->verified && (__atomic_load_n(&db->verified[pgno >> 3], __ATOMIC_RELAXED) & bit))
 		return 0;
 	ese_pagecheck_info info;
-	switch (ese_checksum_verify_page(buf, db->page_size, pgno, &info)) {
+	switch (ese_checksum_verify_page(p, db->page_size, pgno, &info)) {
 	case ESE_PAGE_OK:
 		if (ro && db->verified)
 			__atomic_fetch_or(&db->verified[pgno >> 3], bit, __ATOMIC_RELAXED);
@@ -299,7 +345,10 @@ int ese_db_read_page(ese_db *db, uint32_t pgno, uint8_t *buf, ese_status *st)
 	case ESE_PAGE_UNINIT:
 		return ese_fail(st, JET_errPageNotInitialized, pgno, "page %u is not initialized (all zero)", pgno);
 	case ESE_PAGE_CORRECTABLE:
-		ese_checksum_correct(buf, &info);
+		if (fix != p)
+			memcpy(fix, p, db->page_size);
+		ese_checksum_correct(fix, &info);
+		*out = fix;
 		__atomic_fetch_add(&db->corrected, 1, __ATOMIC_RELAXED);
 		return 0;
 	case ESE_PAGE_WRONG_PGNO:

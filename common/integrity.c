@@ -298,7 +298,8 @@ static int load_page(struct walk *w, uint32_t pgno, int depth, ese_page *pg)
 	ese_status st;
 	ese_status_init(&st);
 	uint64_t corrected = ese_db_corrected_pages(c->db);
-	int err = ese_db_read_page(c->db, pgno, c->pagebuf[depth], &st);
+	const uint8_t *page;
+	int err = ese_db_view_page(c->db, pgno, c->pagebuf[depth], &page, &st);
 	switch (err) {
 	case 0:
 		break;
@@ -317,7 +318,7 @@ static int load_page(struct walk *w, uint32_t pgno, int depth, ese_page *pg)
 	}
 	if (ese_db_corrected_pages(c->db) != corrected)
 		ese_report(c->rep, ESE_PR_PAGE_CORRECTABLE, &at, "one bit corrected in memory; the page on disk is damaged");
-	if (ese_page_parse(pg, c->pagebuf[depth], c->ps, pgno, &st)) {
+	if (ese_page_parse(pg, page, c->ps, pgno, &st)) {
 		ese_report(c->rep, ESE_PR_PAGE_LAYOUT, &at, "%s", st.msg);
 		return -1;
 	}

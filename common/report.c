@@ -2,7 +2,10 @@
 #include "ese_cli.h"
 #include "ese_error.h"
 
+#include <signal.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 double ese_now(void)
 {
@@ -34,4 +37,29 @@ void ese_print_closing(FILE *f, int err, double seconds)
 		fprintf(f, "\nOperation terminated with error %d (%s, %s) after %s seconds.\n", err, ese_jet_name(err),
 		        ese_jet_desc(err), sb.data);
 	ese_sbuf_free(&sb);
+}
+
+static const char *bus_prog, *bus_file;
+
+static void on_sigbus(int sig)
+{
+	(void)sig;
+	/* async-signal-safe: write(2) and _exit only */
+	const char *parts[] = { bus_prog, ": ", bus_file, ": the file became shorter or unreadable while it was "
+	                        "being read (SIGBUS): I/O error, nothing was written to it\n" };
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+		if (parts[i] && write(STDERR_FILENO, parts[i], strlen(parts[i])) < 0)
+			break;
+	_exit(ESE_EXIT_OPERROR);
+}
+
+void ese_cli_catch_sigbus(const char *prog, const char *file)
+{
+	bus_prog = prog;
+	bus_file = file ? file : "database";
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigbus;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, NULL);
 }

@@ -805,6 +805,7 @@ int main(int argc, char **argv)
 	int rc = parse(argc, argv, &o);
 	if (rc)
 		return rc;
+	ese_cli_catch_sigbus("eseutil", o.file);
 	double t0 = ese_now();
 	/* an isinteg pass that did not finish is rolled back before anything
 	 * else reads the database (its journal holds the before-images) */

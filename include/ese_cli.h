@@ -35,6 +35,11 @@ double ese_now(void);
  * S.M is seconds and un-padded milliseconds, as eseutil prints them. */
 void ese_print_closing(FILE *f, int err, double seconds);
 
+/* Turns SIGBUS (a mapped database file truncated by another program while
+ * it is read) into one line on stderr naming prog and file, then exit
+ * ESE_EXIT_OPERROR, instead of a crash.  file must outlive the run. */
+void ese_cli_catch_sigbus(const char *prog, const char *file);
+
 /* Appends "seconds.milliseconds" in eseutil's un-padded style. */
 void ese_sbuf_eseutil_time(ese_sbuf *sb, double seconds);
 

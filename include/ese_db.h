@@ -59,6 +59,12 @@ int ese_db_fd(const ese_db *db);
  * own); ese_db_get_page is for one thread. */
 int ese_db_read_page(ese_db *db, uint32_t pgno, uint8_t *buf, ese_status *st);
 
+/* Same, without a copy when it can: *page points into a read-only mapping
+ * of the file (valid until ese_db_close), or, for a corrected page or a
+ * handle that could not map the file, into scratch (page size bytes).
+ * Thread-safe like ese_db_read_page. */
+int ese_db_view_page(ese_db *db, uint32_t pgno, uint8_t *scratch, const uint8_t **page, ese_status *st);
+
 /* Same, through the cache: *page stays valid until the next call that uses
  * the cache.  Prefer ese_db_read_page when the caller keeps the page. */
 int ese_db_get_page(ese_db *db, uint32_t pgno, const uint8_t **page, ese_status *st);

@@ -158,6 +158,7 @@ int main(int argc, char **argv)
 
 	ese_isinteg_result res;
 	ese_status st = { 0 };
+	ese_cli_catch_sigbus("isinteg", o.path);
 	int err = ese_isinteg_run(&o, &res, &st);
 	if (err) {
 		fprintf(stderr, "isinteg: %s (%s, %d)\n", st.msg[0] ? st.msg : ese_jet_desc(err), ese_jet_name(err), err);
