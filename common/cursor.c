@@ -81,10 +81,11 @@ static int load_level(ese_cursor *c, int d, uint32_t pgno, ese_status *st)
 		                "tree rooted at page %u reaches more pages than the file holds (shared subtrees?)",
 		                c->root);
 	struct level *L = &c->lv[d];
-	int err = ese_db_read_page(c->db, pgno, L->buf, st);
+	const uint8_t *page;
+	int err = ese_db_view_page(c->db, pgno, L->buf, &page, st);
 	if (err)
 		return err;
-	if ((err = ese_page_parse(&L->pg, L->buf, ese_db_page_size(c->db), pgno, st)))
+	if ((err = ese_page_parse(&L->pg, page, ese_db_page_size(c->db), pgno, st)))
 		return err;
 	if (c->objid && L->pg.objid != c->objid)
 		return ese_fail(st, JET_errBadPageLink, pgno,

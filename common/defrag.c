@@ -42,6 +42,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -387,7 +388,7 @@ struct digest_lv {
 /* The digest of one tree: every entry's key and data; for table records,
  * the content of every long value they reference instead of its LID. */
 static int digest_tree(ese_db *db, const ese_table *t, uint32_t pgno, uint32_t objid, int records, int catalog,
-                       EVP_MD_CTX *md, ese_status *st)
+                       EVP_MD_CTX *md, const int *cancel, ese_status *st)
 {
 	ese_cursor *c;
 	int err = ese_cursor_open(db, pgno, objid, &c, st);
@@ -397,6 +398,10 @@ static int digest_tree(ese_db *db, const ese_table *t, uint32_t pgno, uint32_t o
 	ese_sbuf_init(&lv);
 	uint8_t buf[65536];
 	for (err = ese_cursor_first(c, st); err == 0; err = ese_cursor_next(c, st)) {
+		if (cancel && __atomic_load_n(cancel, __ATOMIC_RELAXED)) {
+			err = ese_fail(st, JET_errTermInProgress, 0, "digest stopped: the operation failed elsewhere");
+			break;
+		}
 		size_t kl, dl;
 		const uint8_t *k = ese_cursor_key(c, &kl), *data = ese_cursor_data(c, &dl);
 		uint32_t n = (uint32_t)kl;
@@ -449,7 +454,7 @@ out:
 
 /* Digest of a whole database: every table (records, LVs resolved) and every
  * secondary index, in catalog order. */
-static int digest_db(ese_db *db, const ese_catalog *cat, uint8_t out[32], ese_status *st)
+static int digest_db(ese_db *db, const ese_catalog *cat, uint8_t out[32], const int *cancel, ese_status *st)
 {
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
@@ -461,16 +466,58 @@ static int digest_db(ese_db *db, const ese_catalog *cat, uint8_t out[32], ese_st
 		const ese_table *t = &cat->tables[i];
 		EVP_DigestUpdate(md, t->name, strlen(t->name) + 1);
 		int catalog = t->objid == 2 || t->objid == 3;
-		err = digest_tree(db, t, t->pgno_fdp, t->objid, !catalog, catalog, md, st);
+		err = digest_tree(db, t, t->pgno_fdp, t->objid, !catalog, catalog, md, cancel, st);
 		for (size_t j = 0; j < t->nindexes && !err; j++)
 			if (!is_primary(t, &t->indexes[j]))
-				err = digest_tree(db, t, t->indexes[j].pgno_fdp, t->indexes[j].objid, 0, 0, md, st);
+				err = digest_tree(db, t, t->indexes[j].pgno_fdp, t->indexes[j].objid, 0, 0, md, cancel, st);
 	}
 	unsigned len = 0;
 	if (!err)
 		EVP_DigestFinal_ex(md, out, &len);
 	EVP_MD_CTX_free(md);
 	return err;
+}
+
+/* A digest computed on a thread of its own while this thread copies or
+ * checks (the reads of one handle are thread-safe: cursors view pages). */
+struct digest_job {
+	ese_db *db;
+	const ese_catalog *cat;
+	uint8_t out[32];
+	int err, started, done, cancel;
+	ese_status st;
+	pthread_t tid;
+};
+
+static void *digest_main(void *arg)
+{
+	struct digest_job *j = arg;
+	j->err = digest_db(j->db, j->cat, j->out, &j->cancel, &j->st);
+	return NULL;
+}
+
+static void digest_start(struct digest_job *j, ese_db *db, const ese_catalog *cat)
+{
+	memset(j, 0, sizeof(*j));
+	j->db = db;
+	j->cat = cat;
+	ese_status_init(&j->st);
+	j->started = pthread_create(&j->tid, NULL, digest_main, j) == 0;
+}
+
+/* Waits for the digest (or computes it here if no thread could start). */
+static int digest_finish(struct digest_job *j, ese_status *st)
+{
+	if (j->done)
+		return j->err;
+	if (j->started)
+		pthread_join(j->tid, NULL);
+	else if (j->db)
+		digest_main(j);
+	j->done = 1;
+	if (j->err && st && !st->err)
+		*st = j->st;
+	return j->err;
 }
 
 int ese_defrag_digest_file(const char *path, uint8_t out[32], ese_status *st)
@@ -481,7 +528,7 @@ int ese_defrag_digest_file(const char *path, uint8_t out[32], ese_status *st)
 	if (err)
 		return err;
 	if (!(err = ese_catalog_load(db, 4, &cat, st))) {
-		err = digest_db(db, cat, out, st);
+		err = digest_db(db, cat, out, NULL, st);
 		ese_catalog_free(cat);
 	}
 	ese_db_close(db);
@@ -599,6 +646,9 @@ int ese_defrag(const char *path, const ese_defrag_opts *opts, ese_defrag_result 
 	memset(res, 0, sizeof(*res));
 	double t0 = ese_now();
 	struct dctx d = { 0 };
+	struct digest_job src_digest = { 0 }, copy_digest = { 0 };
+	ese_db *copy = NULL, *copy2 = NULL;
+	ese_catalog *ccat = NULL;
 	d.o = opts;
 	d.res = res;
 	d.fill = opts->fill ? opts->fill : ESE_DEFRAG_FILL_DEFAULT;
@@ -684,10 +734,12 @@ int ese_defrag(const char *path, const ese_defrag_opts *opts, ese_defrag_result 
 	d.total = est;
 	progress(&d, ESE_DEFRAG_PHASE_CHECK);
 
-	/* 2. the copy */
+	/* 2. the copy, while another thread digests the source for step 3 */
 	double tc = ese_now();
 	if ((err = ese_writer_create(res->temp_path, d.ps, ESE_CREATE_PRIVATE, 0, &d.w, st)))
 		goto out;
+	ese_writer_time_syncs(d.w, &res->sync_seconds);
+	digest_start(&src_digest, d.src, d.cat);
 	d.np = calloc(d.cat->ntables ? d.cat->ntables : 1, sizeof(struct newpg));
 	for (size_t i = 0; d.np && i < d.cat->ntables; i++)
 		if (!(d.np[i].ix = calloc(d.cat->tables[i].nindexes + 1, sizeof(uint32_t))))
@@ -745,39 +797,37 @@ int ese_defrag(const char *path, const ese_defrag_opts *opts, ese_defrag_result 
 	res->copy_seconds = ese_now() - tc;
 	progress(&d, ESE_DEFRAG_PHASE_COPY);
 
-	/* 3. verification: no problem in the copy, same content */
+	/* 3. verification: no problem in the copy, same content.  The copy's
+	 * digest is computed on another thread (its own handle) while /g runs
+	 * here; the source's was computed during the copy. */
 	double tv = ese_now();
-	ese_db *copy = NULL;
-	ese_catalog *ccat = NULL;
 	ese_integrity ir;
 	ese_reporter rep;
 	ese_reporter_init(&rep, NULL, NULL, 0);
-	if ((err = ese_db_open(res->temp_path, ESE_OPEN_RDONLY, &copy, st)))
+	if ((err = ese_db_open(res->temp_path, ESE_OPEN_RDONLY, &copy, st)) ||
+	    (err = ese_db_open(res->temp_path, ESE_OPEN_RDONLY, &copy2, st)) ||
+	    (err = ese_catalog_load(copy2, 4, &ccat, st)))
 		goto verify_failed;
-	if ((err = ese_integrity_check(copy, &rep, &ir, st))) {
-		ese_db_close(copy);
+	digest_start(&copy_digest, copy2, ccat);
+	if ((err = ese_integrity_check(copy, &rep, &ir, st)))
 		goto verify_failed;
-	}
 	res->pages_after = ese_db_page_count(copy);
 	res->bytes_after = ese_db_file_size(copy);
 	ese_integrity_free(&ir);
 	if (rep.total) {
-		ese_db_close(copy);
 		err = ese_fail(st, JET_errDatabaseCorrupted, 0,
 		               "the copy at %s does not pass the integrity check (%llu problems; run eseutil /g on it); "
 		               "the original is unchanged", res->temp_path, (unsigned long long)rep.total);
 		goto verify_failed;
 	}
-	uint8_t da[32], db[32];
-	if ((err = ese_catalog_load(copy, 4, &ccat, st)) || (err = digest_db(copy, ccat, db, st)) ||
-	    (err = digest_db(d.src, d.cat, da, st))) {
-		ese_catalog_free(ccat);
-		ese_db_close(copy);
+	if ((err = digest_finish(&copy_digest, st)) || (err = digest_finish(&src_digest, st)))
 		goto verify_failed;
-	}
 	ese_catalog_free(ccat);
+	ccat = NULL;
 	ese_db_close(copy);
-	if (memcmp(da, db, 32)) {
+	ese_db_close(copy2);
+	copy = copy2 = NULL;
+	if (memcmp(src_digest.out, copy_digest.out, 32)) {
 		err = ese_fail(st, JET_errDatabaseCorrupted, 0,
 		               "the copy at %s differs from the original in content (SHA-256 digests differ); "
 		               "the original is unchanged", res->temp_path);
@@ -837,6 +887,16 @@ verify_failed:
 	res->kept_copy = 1;
 	have_copy = 0;              /* keep it for inspection */
 out:
+	/* the digest threads read handles closed below: wait for them */
+	__atomic_store_n(&copy_digest.cancel, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&src_digest.cancel, 1, __ATOMIC_RELAXED);
+	if (copy_digest.db)
+		digest_finish(&copy_digest, NULL);
+	if (src_digest.db)
+		digest_finish(&src_digest, NULL);
+	ese_catalog_free(ccat);
+	ese_db_close(copy);
+	ese_db_close(copy2);
 	if (d.w)
 		ese_writer_abort(d.w);
 	if (have_copy && !opts->preserve)

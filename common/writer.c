@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 struct ext {
@@ -50,7 +51,15 @@ struct ese_writer {
 	ese_wobj **objs;
 	size_t nobjs;
 	uint8_t *page;
+	/* pages put at consecutive numbers are gathered here and written by
+	 * one pwrite (the bulk builder hands out contiguous runs): a system
+	 * call per page cost more than building the page */
+	uint8_t *stage;
+	uint32_t stage_first, stage_n;   /* pages stage_first .. +stage_n-1 */
+	double *sync_seconds;            /* where commit adds the time spent in fsync */
 };
+
+#define STAGE_PAGES_BYTES (1u << 20)
 
 static int push_ext(struct ext **arr, size_t *n, size_t *cap, struct ext e)
 {
@@ -189,6 +198,7 @@ void ese_writer_abort(ese_writer *w)
 	free(w->path);
 	free(w->tmp);
 	free(w->page);
+	free(w->stage);
 	free(w);
 }
 
@@ -361,23 +371,69 @@ void ese_wobj_space_header(const ese_wobj *o, uint8_t out[16])
 	put_le32(out + 12, o->fdp + 1);
 }
 
-int ese_writer_put_page(ese_writer *w, uint32_t pgno, uint8_t *page, ese_status *st)
+/* Writes len bytes of buf as pages from pgno on. */
+static int write_pages(ese_writer *w, uint32_t pgno, const uint8_t *buf, size_t len, ese_status *st)
 {
-	ese_checksum_set_page(page, w->ps, pgno);
 	off_t off = (off_t)((uint64_t)pgno + 1) * w->ps;
 	size_t done = 0;
-	while (done < w->ps) {
-		ssize_t n = pwrite(w->fd, page + done, w->ps - done, off + (off_t)done);
+	while (done < len) {
+		ssize_t n = pwrite(w->fd, buf + done, len - done, off + (off_t)done);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
 			int e = n < 0 ? errno : ENOSPC;
-			return ese_fail(st, e == ENOSPC || e == EFBIG || e == EDQUOT ? JET_errDiskFull : JET_errDiskIO, pgno,
-			                "%s: writing page %u: %s", w->tmp, pgno, strerror(e));
+			uint32_t at = pgno + (uint32_t)(done / w->ps);
+			return ese_fail(st, e == ENOSPC || e == EFBIG || e == EDQUOT ? JET_errDiskFull : JET_errDiskIO, at,
+			                "%s: writing page %u: %s", w->tmp, at, strerror(e));
 		}
 		done += (size_t)n;
 	}
 	return 0;
+}
+
+static int flush_stage(ese_writer *w, ese_status *st)
+{
+	if (!w->stage_n)
+		return 0;
+	uint32_t n = w->stage_n;
+	w->stage_n = 0;
+	return write_pages(w, w->stage_first, w->stage, (size_t)n * w->ps, st);
+}
+
+int ese_writer_put_page(ese_writer *w, uint32_t pgno, uint8_t *page, ese_status *st)
+{
+	ese_checksum_set_page(page, w->ps, pgno);
+	uint32_t cap = STAGE_PAGES_BYTES / w->ps;
+	if (!w->stage && !(w->stage = malloc(STAGE_PAGES_BYTES)))
+		return write_pages(w, pgno, page, w->ps, st);
+	if (w->stage_n && pgno >= w->stage_first && pgno - w->stage_first < w->stage_n) {
+		/* written again while still staged: the later version wins */
+		memcpy(w->stage + (size_t)(pgno - w->stage_first) * w->ps, page, w->ps);
+		return 0;
+	}
+	if (w->stage_n && (pgno != w->stage_first + w->stage_n || w->stage_n == cap)) {
+		int err = flush_stage(w, st);
+		if (err)
+			return err;
+	}
+	if (!w->stage_n)
+		w->stage_first = pgno;
+	memcpy(w->stage + (size_t)w->stage_n * w->ps, page, w->ps);
+	w->stage_n++;
+	return 0;
+}
+
+void ese_writer_time_syncs(ese_writer *w, double *seconds) { w->sync_seconds = seconds; }
+
+static int timed_fsync(ese_writer *w)
+{
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	int r = fsync(w->fd);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	if (w->sync_seconds)
+		*w->sync_seconds += (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+	return r;
 }
 
 /* One space tree (OE or AE) of o, as a single root leaf page. */
@@ -449,12 +505,14 @@ int ese_writer_commit(ese_writer *w, ese_status *st)
 		ese_pb_finish(&pb, 0, 0);
 		err = ese_writer_put_page(w, 1, w->page, st);
 	}
+	if (!err)
+		err = flush_stage(w, st);
 	if (!err && ftruncate(w->fd, (off_t)((uint64_t)last + 2) * w->ps) != 0)
 		err = ese_fail(st, errno == EFBIG ? JET_errDiskFull : JET_errDiskIO, 0, "%s: cannot size the file: %s",
 		               w->tmp, strerror(errno));
 	if (!err) {
 		/* data first, then the header, each made durable */
-		if (fsync(w->fd) != 0)
+		if (timed_fsync(w) != 0)
 			err = ese_fail(st, JET_errDiskIO, 0, "%s: fsync: %s", w->tmp, strerror(errno));
 	}
 	if (!err) {
@@ -464,7 +522,7 @@ int ese_writer_commit(ese_writer *w, ese_status *st)
 			if (pwrite(w->fd, w->page, w->ps, (off_t)copy * w->ps) != (ssize_t)w->ps)
 				err = ese_fail(st, errno == ENOSPC ? JET_errDiskFull : JET_errDiskIO, 0,
 				               "%s: writing the header: %s", w->tmp, strerror(errno));
-		if (!err && fsync(w->fd) != 0)
+		if (!err && timed_fsync(w) != 0)
 			err = ese_fail(st, JET_errDiskIO, 0, "%s: fsync: %s", w->tmp, strerror(errno));
 	}
 	if (!err && !(w->flags & ESE_CREATE_PRIVATE)) {

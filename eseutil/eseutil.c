@@ -645,14 +645,14 @@ static int run_defrag(const struct opts *o, double t0)
 		                ",\"bytes_before\":%llu,\"bytes_after\":%llu,\"pages_before\":%llu,\"pages_after\":%llu,"
 		                "\"records\":%llu,\"trees\":%llu,\"long_values_copied\":%llu,"
 		                "\"long_values_unreferenced\":%llu,\"space_needed\":%llu,\"space_free\":%llu,"
-		                "\"seconds\":%.3f,\"copy_seconds\":%.3f,\"verify_seconds\":%.3f,\"swapped\":%s,"
+		                "\"seconds\":%.3f,\"copy_seconds\":%.3f,\"sync_seconds\":%.3f,\"verify_seconds\":%.3f,\"swapped\":%s,"
 		                "\"kept_copy\":%s,\"temp_path\":",
 		                (unsigned long long)r.bytes_before, (unsigned long long)r.bytes_after,
 		                (unsigned long long)r.pages_before, (unsigned long long)r.pages_after,
 		                (unsigned long long)r.records, (unsigned long long)r.trees,
 		                (unsigned long long)r.lvs_copied, (unsigned long long)r.lvs_unreferenced,
 		                (unsigned long long)r.space_needed, (unsigned long long)r.space_free, r.seconds,
-		                r.copy_seconds, r.verify_seconds, r.swapped ? "true" : "false",
+		                r.copy_seconds, r.sync_seconds, r.verify_seconds, r.swapped ? "true" : "false",
 		                r.kept_copy ? "true" : "false");
 		ese_sbuf_json_str(&sb, r.temp_path, strlen(r.temp_path));
 		if (err) {
@@ -680,8 +680,8 @@ static int run_defrag(const struct opts *o, double t0)
 	printf("Copied %llu trees, %llu records, %llu long values; %llu unreferenced long values not copied\n",
 	       (unsigned long long)r.trees, (unsigned long long)r.records, (unsigned long long)r.lvs_copied,
 	       (unsigned long long)r.lvs_unreferenced);
-	printf("Time: %.2f s (copy %.2f s, verification %.2f s); %.1f MiB/s, %.1f GB/hour\n", r.seconds, r.copy_seconds,
-	       r.verify_seconds, r.seconds > 0 ? mb_before / r.seconds : 0.0,
+	printf("Time: %.2f s (copy %.2f s including %.2f s of fsync, verification %.2f s); %.1f MiB/s, %.1f GB/hour\n",
+	       r.seconds, r.copy_seconds, r.sync_seconds, r.verify_seconds, r.seconds > 0 ? mb_before / r.seconds : 0.0,
 	       r.seconds > 0 ? r.bytes_before / 1e9 / r.seconds * 3600 : 0.0);
 	if (r.swapped)
 		printf("\nNote:\n  It is recommended that you immediately perform a full backup of this database. If you\n"

@@ -45,6 +45,7 @@ typedef struct ese_defrag_result {
 	uint64_t records, trees;
 	uint64_t lvs_copied, lvs_unreferenced;  /* long values not copied: nothing referenced them */
 	double   seconds, copy_seconds, verify_seconds;
+	double   sync_seconds;                  /* of copy_seconds: waiting for fsync of the copy */
 	char     temp_path[512];                /* where the copy was made */
 	int      swapped;                       /* the copy replaced the original */
 	int      kept_copy;                     /* a copy is left at temp_path (/p or failed verification) */

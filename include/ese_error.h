@@ -18,6 +18,7 @@ enum {
 	ESE_OK                        = 0,
 	JET_errBadPageLink            = -327,
 	JET_errDatabaseDirtyShutdown  = -550,
+	JET_errTermInProgress         = -1000,   /* an operation stopped because its caller is ending */
 	JET_errInvalidParameter       = -1003,
 	JET_errOutOfMemory            = -1011,
 	JET_errRecordDeleted          = -1017,

@@ -2,11 +2,16 @@
  * ese-gen - make a test database with the project's writer.
  *
  *   ese-gen OUT.edb [--page-size N] [--rows N] [--seed N] [--replace]
- *   ese-gen OUT.edb --bench [--rows N] [--payload BYTES]
+ *   ese-gen OUT.edb --bench [--rows N] [--payload BYTES] [--delete-half]
  *
  * --bench: one table `bench` (Id Long primary key, Grp Long with a
  * non-unique index, Payload Binary of BYTES <= 255 pseudo-random bytes),
  * the same rows a SQLite benchmark table gets (Grp = Id % 1000).
+ * --delete-half: then deletes in place (ese_delete.h) the rows that
+ * `DELETE FROM bench WHERE (id + id / 1000) % 2 = 0` deletes: every other
+ * row of the table and every other entry of each Grp value, so that every
+ * leaf keeps about half its entries (the space a defragmentation reclaims)
+ * and no page empties (the deleter cannot grow an available-extent tree).
  *
  * Table `items`: a primary key, a column of every fixed type, ASCII and
  * binary variable columns, long text and long binary (some above the
@@ -16,6 +21,7 @@
  * Deterministic: the same arguments make the same bytes.
  */
 #include "ese_create.h"
+#include "ese_delete.h"
 #include "bytes.h"
 
 #include <inttypes.h>
@@ -39,6 +45,7 @@ int main(int argc, char **argv)
 	unsigned flags = 0;
 	int bench = 0;
 	size_t payload = 200;
+	int delete_half = 0;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--page-size") && i + 1 < argc)
 			ps = (uint32_t)strtoul(argv[++i], NULL, 0);
@@ -48,6 +55,8 @@ int main(int argc, char **argv)
 			seed = strtoull(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--bench"))
 			bench = 1;
+		else if (!strcmp(argv[i], "--delete-half"))
+			delete_half = 1;
 		else if (!strcmp(argv[i], "--payload") && i + 1 < argc)
 			payload = strtoul(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--replace"))
@@ -101,7 +110,33 @@ int main(int argc, char **argv)
 			fprintf(stderr, "ese-gen: %s: %s\n", out, st.msg);
 			return 8;
 		}
-		printf("%s: %" PRIu64 " bench rows of %zu-byte payloads, %u-byte pages\n", out, rows, payload, ps);
+		uint64_t deleted = 0;
+		if (delete_half) {
+			ese_deleter *d;
+			if (ese_delete_open(out, 0, &d, &st)) {
+				fprintf(stderr, "ese-gen: %s: %s\n", out, st.msg);
+				return 8;
+			}
+			for (uint64_t r = 1; r <= rows; r++) {
+				if ((r + r / 1000) % 2)
+					continue;
+				uint8_t key[5];   /* a Long key: 0x7F, then the value big-endian, sign bit flipped */
+				key[0] = 0x7F;
+				put_be32(key + 1, (uint32_t)r ^ 0x80000000u);
+				if (ese_delete_record(d, "bench", key, 5, &st)) {
+					fprintf(stderr, "ese-gen: %s: deleting row %" PRIu64 ": %s\n", out, r, st.msg);
+					ese_delete_close(d, NULL);
+					return 8;
+				}
+				deleted++;
+			}
+			if (ese_delete_close(d, &st)) {
+				fprintf(stderr, "ese-gen: %s: %s\n", out, st.msg);
+				return 8;
+			}
+		}
+		printf("%s: %" PRIu64 " bench rows of %zu-byte payloads, %u-byte pages, %" PRIu64 " deleted in place\n", out,
+		       rows, payload, ps, deleted);
 		return 0;
 	}
 	static const ese_create_column items[] = {
