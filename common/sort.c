@@ -35,7 +35,17 @@ struct ese_sorter {
 	size_t pos;                   /* in-memory iteration */
 	int finished, merging;
 	uint64_t count;
+	/* entries added in order so far (each >= the one before): then a
+	 * buffer needs no sort and the runs no merge, only reading in turn */
+	int in_order;
+	size_t last;                  /* offset in mem of the last entry added */
+	uint8_t *prev;                /* the last entry spilled (compared with the next added) */
+	size_t prev_cap;
+	int have_prev;
+	unsigned cur;                 /* in-order merge: the run being read */
 };
+
+#define RUN_BUFFER (1u << 20)     /* stdio buffer of each run file */
 
 static int cmp_entries(const uint8_t *a, const uint8_t *b)
 {
@@ -57,7 +67,7 @@ static int cmp_off(const void *x, const void *y)
 
 static void sort_mem(ese_sorter *s)
 {
-	if (s->n > 1) {
+	if (s->n > 1 && !s->in_order) {
 		sort_base = s->mem;       /* single-threaded use */
 		qsort(s->off, s->n, sizeof(size_t), cmp_off);
 	}
@@ -70,6 +80,7 @@ int ese_sorter_open(size_t mem_limit, const char *tmpdir, ese_sorter **out, ese_
 	if (!s)
 		return ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
 	s->limit = mem_limit < (1u << 20) ? (1u << 20) : mem_limit;
+	s->in_order = 1;
 	const char *d = tmpdir ? tmpdir : getenv("TMPDIR");
 	s->tmpdir = strdup(d && *d ? d : "/tmp");
 	if (!s->tmpdir) {
@@ -100,6 +111,21 @@ static int spill(ese_sorter *s, ese_status *st)
 	s->runs = r;
 	memset(&s->runs[s->nruns], 0, sizeof(struct run));
 	s->runs[s->nruns++].f = f;
+	setvbuf(f, NULL, _IOFBF, RUN_BUFFER);
+	/* remember the last entry: the next one added is compared with it */
+	if (s->in_order && s->n) {
+		const uint8_t *e = s->mem + s->off[s->n - 1];
+		size_t len = 4 + get_le16(e) + get_le16(e + 2);
+		if (len > s->prev_cap) {
+			uint8_t *p = realloc(s->prev, len);
+			if (!p)
+				return ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
+			s->prev = p;
+			s->prev_cap = len;
+		}
+		memcpy(s->prev, e, len);
+		s->have_prev = 1;
+	}
 	for (size_t i = 0; i < s->n; i++) {
 		const uint8_t *e = s->mem + s->off[i];
 		size_t len = 4 + get_le16(e) + get_le16(e + 2);
@@ -150,6 +176,11 @@ int ese_sorter_add(ese_sorter *s, const uint8_t *key, size_t klen, const uint8_t
 		memcpy(e + 4, key, klen);
 	if (dlen)
 		memcpy(e + 4 + klen, data, dlen);
+	if (s->in_order) {
+		const uint8_t *before = s->n ? s->mem + s->off[s->n - 1] : s->have_prev ? s->prev : NULL;
+		if (before && cmp_entries(before, e) > 0)
+			s->in_order = 0;
+	}
 	s->off[s->n++] = s->used;
 	s->used += need;
 	s->count++;
@@ -221,6 +252,11 @@ int ese_sorter_finish(ese_sorter *s, ese_status *st)
 	s->mem = NULL;
 	s->cap = 0;
 	s->merging = 1;
+	if (s->in_order) {
+		/* every run follows the one before: read them in turn */
+		s->cur = 0;
+		return 0;
+	}
 	s->heap = calloc(s->nruns, sizeof(int));
 	if (!s->heap)
 		return ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
@@ -247,6 +283,24 @@ int ese_sorter_next(ese_sorter *s, const uint8_t **key, size_t *klen, const uint
 		*key = e + 4;
 		*data = e + 4 + *klen;
 		return 0;
+	}
+	if (s->in_order) {
+		while (s->cur < s->nruns) {
+			struct run *r = &s->runs[s->cur];
+			if (run_load(r))
+				return ese_fail(st, JET_errDiskIO, 0, "reading a sort run failed");
+			if (!r->eof) {
+				*klen = r->klen;
+				*dlen = r->dlen;
+				*key = r->buf + 4;
+				*data = r->buf + 4 + r->klen;
+				return 0;
+			}
+			fclose(r->f);          /* done with it: its space goes back now */
+			r->f = NULL;
+			s->cur++;
+		}
+		return JET_errRecordNotFound;
 	}
 	/* the previous top was consumed by the caller: advance it now */
 	if (s->pos) {
@@ -282,6 +336,7 @@ void ese_sorter_close(ese_sorter *s)
 		free(s->runs[i].buf);
 	}
 	free(s->runs);
+	free(s->prev);
 	free(s->heap);
 	free(s->mem);
 	free(s->off);

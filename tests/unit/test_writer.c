@@ -126,6 +126,45 @@ START_TEST(test_sorter_spills_and_merges)
 }
 END_TEST
 
+/* Input already in order takes the sorter's short path (no sort, runs read
+ * in turn); input in order for several runs and then not must still come
+ * out sorted (the runs spilled in order are merged with the rest). */
+START_TEST(test_sorter_in_order_input)
+{
+	for (int mode = 0; mode < 3; mode++) {       /* 0 in order; 1 out of order late; 2 in memory */
+		ese_sorter *s;
+		ck_assert_int_eq(ese_sorter_open(mode == 2 ? (64u << 20) : (1u << 20), tmpdir, &s, NULL), 0);
+		const uint32_t n = 150000, late = 140000;
+		uint8_t key[8], data[4];
+		for (uint32_t i = 0; i < n; i++) {
+			/* mode 1: the last 10000 entries go back to the start */
+			uint32_t v = mode == 1 && i >= late ? (i - late) * 2 + 1 : (mode == 1 ? i * 1 + 20000 : i);
+			put_be32(key, v);
+			memset(key + 4, 'k', 4);
+			put_be32(data, i);
+			ck_assert_int_eq(ese_sorter_add(s, key, 8, data, 4, NULL), 0);
+		}
+		ck_assert_int_eq(ese_sorter_finish(s, NULL), 0);
+		if (mode < 2)
+			ck_assert_uint_gt(ese_sorter_runs(s), 2);
+		const uint8_t *k, *d;
+		size_t kl, dl;
+		uint32_t count = 0, prev = 0;
+		int err;
+		while ((err = ese_sorter_next(s, &k, &kl, &d, &dl, NULL)) == 0) {
+			ck_assert_uint_eq(kl, 8);
+			if (count)
+				ck_assert_uint_gt(get_be32(k), prev);
+			prev = get_be32(k);
+			count++;
+		}
+		ck_assert_int_eq(err, JET_errRecordNotFound);
+		ck_assert_uint_eq(count, n);
+		ese_sorter_close(s);
+	}
+}
+END_TEST
+
 /* Builds a tree of n entries at page size ps and reads it back. */
 static void build_and_read(uint32_t ps, uint32_t n, int unique)
 {
@@ -278,6 +317,7 @@ Suite *suite_writer(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_page_builder_roundtrip);
 	tcase_add_test(tc, test_sorter_spills_and_merges);
+	tcase_add_test(tc, test_sorter_in_order_input);
 	tcase_add_loop_test(tc, test_bulk_all_page_sizes, 0, 5);
 	tcase_add_test(tc, test_writer_refuses_and_cleans_up);
 	tcase_add_test(tc, test_writer_deterministic);
