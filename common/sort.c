@@ -59,6 +59,77 @@ static int cmp_entries(const uint8_t *a, const uint8_t *b)
 	return c ? c : (ad < bd ? -1 : ad > bd);
 }
 
+/* What the sort compares first: the key's first 8 bytes and, when the key
+ * has at most 8 bytes (then key8 and klen order it exactly), the data's
+ * first 8; whatever these leave equal is compared in full.  Index entries
+ * (short keys, bookmarks of a few bytes) never reach memcmp. */
+struct sortent {
+	uint64_t key8, data8;
+	uint16_t klen, dlen;
+	uint32_t full;                /* key or data longer than 8 bytes: ties go to cmp_entries */
+	size_t off;
+};
+
+#define ENTRY_OVERHEAD (sizeof(size_t) + sizeof(struct sortent) * 3 / 2)
+
+static uint64_t be_prefix(const uint8_t *p, size_t n)
+{
+	uint64_t v = 0;
+	for (size_t i = 0; i < 8; i++)
+		v = v << 8 | (i < n ? p[i] : 0);
+	return v;
+}
+
+static int cmp_sortent(const struct sortent *a, const struct sortent *b, const uint8_t *base)
+{
+	if (a->key8 != b->key8)
+		return a->key8 < b->key8 ? -1 : 1;
+	if (a->klen <= 8 && b->klen <= 8) {
+		if (a->klen != b->klen)
+			return a->klen < b->klen ? -1 : 1;
+		if (a->data8 != b->data8)
+			return a->data8 < b->data8 ? -1 : 1;
+		if (a->dlen <= 8 && b->dlen <= 8 && a->dlen != b->dlen)
+			return a->dlen < b->dlen ? -1 : 1;
+	}
+	if (!a->full && !b->full)
+		return 0;
+	return cmp_entries(base + a->off, base + b->off);
+}
+
+static void insertion_sort(struct sortent *v, size_t n, const uint8_t *base)
+{
+	for (size_t i = 1; i < n; i++) {
+		struct sortent x = v[i];
+		size_t j = i;
+		while (j > 0 && cmp_sortent(&x, &v[j - 1], base) < 0) {
+			v[j] = v[j - 1];
+			j--;
+		}
+		v[j] = x;
+	}
+}
+
+/* Merge sort (stable, n log n whatever the input) through tmp. */
+static void merge_sort(struct sortent *v, struct sortent *tmp, size_t n, const uint8_t *base)
+{
+	if (n <= 24) {
+		insertion_sort(v, n, base);
+		return;
+	}
+	size_t h = n / 2;
+	merge_sort(v, tmp, h, base);
+	merge_sort(v + h, tmp, n - h, base);
+	if (cmp_sortent(&v[h - 1], &v[h], base) <= 0)
+		return;                   /* already in order */
+	memcpy(tmp, v, h * sizeof(*v));
+	size_t i = 0, j = h, k = 0;
+	while (i < h && j < n)
+		v[k++] = cmp_sortent(&v[j], &tmp[i], base) < 0 ? v[j++] : tmp[i++];
+	while (i < h)
+		v[k++] = tmp[i++];
+}
+
 static const uint8_t *sort_base;
 static int cmp_off(const void *x, const void *y)
 {
@@ -67,10 +138,32 @@ static int cmp_off(const void *x, const void *y)
 
 static void sort_mem(ese_sorter *s)
 {
-	if (s->n > 1 && !s->in_order) {
+	if (s->n < 2 || s->in_order)
+		return;
+	struct sortent *v = malloc(s->n * sizeof(*v)), *tmp = malloc((s->n / 2 + 1) * sizeof(*tmp));
+	if (!v || !tmp) {
+		/* no memory for the fast path: the plain sort needs none */
+		free(v);
+		free(tmp);
 		sort_base = s->mem;       /* single-threaded use */
 		qsort(s->off, s->n, sizeof(size_t), cmp_off);
+		return;
 	}
+	for (size_t i = 0; i < s->n; i++) {
+		const uint8_t *e = s->mem + s->off[i];
+		size_t kl = get_le16(e), dl = get_le16(e + 2);
+		v[i].key8 = be_prefix(e + 4, kl);
+		v[i].data8 = be_prefix(e + 4 + kl, dl);
+		v[i].klen = (uint16_t)kl;
+		v[i].dlen = (uint16_t)dl;
+		v[i].full = kl > 8 || dl > 8;
+		v[i].off = s->off[i];
+	}
+	merge_sort(v, tmp, s->n, s->mem);
+	for (size_t i = 0; i < s->n; i++)
+		s->off[i] = v[i].off;
+	free(v);
+	free(tmp);
 }
 
 int ese_sorter_open(size_t mem_limit, const char *tmpdir, ese_sorter **out, ese_status *st)
@@ -146,7 +239,9 @@ int ese_sorter_add(ese_sorter *s, const uint8_t *key, size_t klen, const uint8_t
 	if (klen > 0xFFFF || dlen > 0xFFFF || s->finished)
 		return ese_fail(st, JET_errInvalidParameter, 0, "sort entry too large or sorter finished");
 	size_t need = 4 + klen + dlen;
-	if (s->used + need > s->limit && s->n) {
+	/* the limit counts what sorting the buffer will take besides it: the
+	 * offset of each entry and its sort record (with the merge's half) */
+	if (s->used + need + (s->n + 1) * ENTRY_OVERHEAD > s->limit && s->n) {
 		int err = spill(s, st);
 		if (err)
 			return err;

@@ -165,6 +165,60 @@ START_TEST(test_sorter_in_order_input)
 }
 END_TEST
 
+/* The sort's short cuts (8-byte prefixes, lengths) against the rule it
+ * promises: key bytes, shorter first on a tie, then data likewise.  Keys
+ * and data of 0-12 bytes from {0, 1, 2}, so that prefixes, zero padding
+ * and lengths tie often. */
+struct ref { uint8_t k[12], d[12]; size_t kl, dl; };
+static int ref_cmp(const void *x, const void *y)
+{
+	const struct ref *a = x, *b = y;
+	size_t n = a->kl < b->kl ? a->kl : b->kl;
+	int c = n ? memcmp(a->k, b->k, n) : 0;
+	if (c || a->kl != b->kl)
+		return c ? c : (a->kl < b->kl ? -1 : 1);
+	n = a->dl < b->dl ? a->dl : b->dl;
+	c = n ? memcmp(a->d, b->d, n) : 0;
+	return c ? c : (a->dl < b->dl ? -1 : a->dl > b->dl);
+}
+
+START_TEST(test_sorter_order_rule)
+{
+	const size_t n = 60000;
+	struct ref *r = calloc(n, sizeof(*r));
+	ck_assert_ptr_nonnull(r);
+	uint64_t x = 12345;
+	ese_sorter *s;
+	ck_assert_int_eq(ese_sorter_open(1u << 20, tmpdir, &s, NULL), 0);
+	for (size_t i = 0; i < n; i++) {
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		r[i].kl = (x >> 20) % 13;
+		r[i].dl = (x >> 30) % 13;
+		for (size_t j = 0; j < 12; j++) {
+			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+			r[i].k[j] = (uint8_t)((x >> 40) % 3);
+			r[i].d[j] = (uint8_t)((x >> 50) % 3);
+		}
+		ck_assert_int_eq(ese_sorter_add(s, r[i].k, r[i].kl, r[i].d, r[i].dl, NULL), 0);
+	}
+	qsort(r, n, sizeof(*r), ref_cmp);
+	ck_assert_int_eq(ese_sorter_finish(s, NULL), 0);
+	ck_assert_uint_gt(ese_sorter_runs(s), 1);
+	const uint8_t *k, *d;
+	size_t kl, dl;
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_int_eq(ese_sorter_next(s, &k, &kl, &d, &dl, NULL), 0);
+		ck_assert_uint_eq(kl, r[i].kl);
+		ck_assert_uint_eq(dl, r[i].dl);
+		ck_assert(kl == 0 || memcmp(k, r[i].k, kl) == 0);
+		ck_assert(dl == 0 || memcmp(d, r[i].d, dl) == 0);
+	}
+	ck_assert_int_eq(ese_sorter_next(s, &k, &kl, &d, &dl, NULL), JET_errRecordNotFound);
+	ese_sorter_close(s);
+	free(r);
+}
+END_TEST
+
 /* Builds a tree of n entries at page size ps and reads it back. */
 static void build_and_read(uint32_t ps, uint32_t n, int unique)
 {
@@ -318,6 +372,7 @@ Suite *suite_writer(void)
 	tcase_add_test(tc, test_page_builder_roundtrip);
 	tcase_add_test(tc, test_sorter_spills_and_merges);
 	tcase_add_test(tc, test_sorter_in_order_input);
+	tcase_add_test(tc, test_sorter_order_rule);
 	tcase_add_loop_test(tc, test_bulk_all_page_sizes, 0, 5);
 	tcase_add_test(tc, test_writer_refuses_and_cleans_up);
 	tcase_add_test(tc, test_writer_deterministic);
