@@ -41,7 +41,8 @@ struct ese_db {
 	uint64_t corrected;
 	uint8_t *verified;            /* read-only handles: one bit per page whose checksum held */
 	const uint8_t *map;           /* read-only handles: the file mapped, for ese_db_view_page */
-	uint64_t viewed;              /* bytes viewed through the map since its PTEs were last dropped */
+	uint64_t viewed;              /* pages viewed through the map (see VIEW_DROP_VIEWS) */
+	uint64_t view_lo, view_hi;    /* offsets viewed since the last drop: [lo, hi) */
 	struct cache_slot cache[CACHE_SLOTS];
 };
 
@@ -243,8 +244,10 @@ int ese_db_open(const char *path, unsigned flags, ese_db **out, ese_status *st)
 	 * program raises SIGBUS, which the front ends report as an I/O error */
 	if (!(flags & ESE_OPEN_RDWR) && S_ISREG(sb.st_mode) && db->file_size <= SIZE_MAX) {
 		void *m = mmap(NULL, (size_t)db->file_size, PROT_READ, MAP_SHARED, db->fd, 0);
-		if (m != MAP_FAILED)
+		if (m != MAP_FAILED) {
 			db->map = m;
+			db->view_lo = UINT64_MAX;
+		}
 	}
 	free(prim);
 	free(shad);
@@ -300,10 +303,13 @@ int ese_db_read_page(ese_db *db, uint32_t pgno, uint8_t *buf, ese_status *st)
 	return verify(db, pgno, buf, buf, &out, st);
 }
 
-/* PTEs of the map are dropped after this many bytes were viewed, so that
- * the resident size stays small whatever the file size (the pages stay in
- * the page cache; the addresses stay valid and fault back in on use). */
-#define VIEW_DROP_BYTES (16u << 20)
+/* PTEs of the map are dropped every VIEW_DROP_VIEWS views, so that the
+ * resident size stays small whatever the file size and the access order
+ * (the pages stay in the page cache; the addresses stay valid and fault
+ * back in on use).  A fault maps up to 64 KiB around the page it needs, so
+ * 512 views keep at most about 32 MiB mapped, and a sequential walk far
+ * less. */
+#define VIEW_DROP_VIEWS 512u
 
 int ese_db_view_page(ese_db *db, uint32_t pgno, uint8_t *scratch, const uint8_t **page, ese_status *st)
 {
@@ -315,9 +321,25 @@ int ese_db_view_page(ese_db *db, uint32_t pgno, uint8_t *scratch, const uint8_t 
 	if (pgno == 0 || pgno > db->page_count)
 		return ese_fail(st, JET_errFileIOBeyondEOF, pgno, "page %u is beyond the end of the file (%u pages)",
 		                pgno, db->page_count);
-	if (__atomic_add_fetch(&db->viewed, db->page_size, __ATOMIC_RELAXED) % VIEW_DROP_BYTES < db->page_size)
-		madvise((void *)db->map, (size_t)db->file_size, MADV_DONTNEED);
-	const uint8_t *p = db->map + ((uint64_t)pgno + 1) * db->page_size;
+	uint64_t off = ((uint64_t)pgno + 1) * db->page_size;
+	/* the range viewed since the last drop (relaxed: a lost update only
+	 * leaves a page mapped a little longer) */
+	uint64_t lo = __atomic_load_n(&db->view_lo, __ATOMIC_RELAXED), hi = __atomic_load_n(&db->view_hi, __ATOMIC_RELAXED);
+	while (off < lo && !__atomic_compare_exchange_n(&db->view_lo, &lo, off, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+	while (off + db->page_size > hi &&
+	       !__atomic_compare_exchange_n(&db->view_hi, &hi, off + db->page_size, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+	if (__atomic_add_fetch(&db->viewed, 1, __ATOMIC_RELAXED) % VIEW_DROP_VIEWS == 0) {
+		/* faults map up to 64 KiB around a page: widen by that, page-aligned */
+		uint64_t a = __atomic_exchange_n(&db->view_lo, UINT64_MAX, __ATOMIC_RELAXED);
+		uint64_t b = __atomic_exchange_n(&db->view_hi, 0, __ATOMIC_RELAXED);
+		a = a > 65536 ? (a - 65536) & ~(uint64_t)4095 : 0;
+		b = b + 65536 < db->file_size ? b + 65536 : db->file_size;
+		if (a < b)
+			madvise((void *)(db->map + a), (size_t)(b - a), MADV_DONTNEED);
+	}
+	const uint8_t *p = db->map + off;
 	*page = p;
 	return verify(db, pgno, p, scratch, page, st);
 }

@@ -1246,10 +1246,18 @@ int ese_delete_lv(ese_deleter *d, const char *table, uint32_t lid, ese_status *s
 	struct path p;
 	ese_delete_stats saved = d->stats;
 	int err = tree_find(d, &tr, key, sizeof(key), &p, st);
-	if (err == 1)
-		err = ese_fail(st, JET_errRecordNotFound, 0, "table %s: no long value %u", t->name, lid);
-	if (!err && !(err = lv_remove(d, &tr, key, sizeof(key), &p, 1, st)))
+	int exists = err == 0;
+	if (err == 1) {
+		/* no root: what is left of it, chunks without their root */
+		uint64_t before = d->stats.lvs_deleted;
+		err = lv_remove(d, &tr, key, sizeof(key), &p, 0, st);
+		if (!err && d->stats.lvs_deleted == before)
+			err = ese_fail(st, JET_errRecordNotFound, 0, "table %s: no long value %u", t->name, lid);
+		else if (!err)
+			err = ws_flush(d, st);
+	} else if (!err && !(err = lv_remove(d, &tr, key, sizeof(key), &p, exists, st))) {
 		err = ws_flush(d, st);
+	}
 	if (err && !d->broken)
 		d->stats = saved;
 	ws_discard(d);

@@ -64,6 +64,7 @@ enum fix_kind {
 	FIX_HEADER,                /* objid_last = objid_last, both header copies */
 	FIX_LV_REFCOUNT,           /* ese_update_lv_refcount(table, lid, refcount) */
 	FIX_DELETE_LV,             /* ese_delete_lv(table, lid) */
+	FIX_NULL_LV,               /* ese_update_record(table, key, columnid = NULL), dangling LV reference */
 };
 
 struct fixcol {
@@ -84,7 +85,8 @@ struct fix {
 	struct fixcol cols[3];     /* FIX_UPDATE */
 	size_t   ncols;
 	uint32_t objid_last;       /* FIX_HEADER */
-	uint32_t lid, refcount;    /* FIX_LV_REFCOUNT, FIX_DELETE_LV */
+	uint32_t lid, refcount;    /* FIX_LV_REFCOUNT, FIX_DELETE_LV, FIX_NULL_LV (lid) */
+	uint32_t columnid;         /* FIX_NULL_LV */
 	char    *what;             /* the "Fix:" line's text */
 	int      done;
 };
@@ -1184,8 +1186,11 @@ static int ii_test_index(struct ictx *c)
  * (records reports the record).  Repairs (not in system tables, 4-byte
  * LIDs only): a wrong count is set to the number of references
  * (ese_update_lv_refcount), an orphan is removed, root and chunks
- * (ese_delete_lv).  A reference to a missing long value is not repaired:
- * the update API does not replace a value that holds a long value. */
+ * (ese_delete_lv), a reference to a missing long value is nulled: the
+ * column that holds it is set to NULL when every instance of it is such a
+ * reference (ese_update_record with ESE_UPDATE_NULL_MISSING_LV, which
+ * checks again that the long value is missing); a column that also holds
+ * good values is reported, not changed. */
 struct lvwalk {
 	const ese_table *t;
 	ese_sorter *refs;         /* (BE64 lid, pk) */
@@ -1193,9 +1198,11 @@ struct lvwalk {
 	/* merge state */
 	int have;                 /* a reference is read ahead */
 	uint64_t lid;
+	uint32_t columnid;        /* the column holding the reference */
 	uint8_t pk[ESE_KEY_MAX];
 	size_t pklen;
 	ese_sbuf ks;
+	uint8_t ref[4 + ESE_KEY_MAX];
 };
 
 static int lv_collect(struct ictx *c, void *arg, const uint8_t *pk, size_t pklen, const uint8_t *data, size_t dlen,
@@ -1237,7 +1244,10 @@ static int lv_collect(struct ictx *c, void *arg, const uint8_t *pk, size_t pklen
 			uint64_t lid = n == 4 ? get_le32(p) : get_le64(p);
 			put_be32(key, (uint32_t)(lid >> 32));
 			put_be32(key + 4, (uint32_t)lid);
-			int err = ese_sorter_add(lw->refs, key, 8, pk, pklen, &st);
+			/* data: the column id, then the record's primary key */
+			put_be32(lw->ref, fid);
+			memcpy(lw->ref + 4, pk, pklen);
+			int err = ese_sorter_add(lw->refs, key, 8, lw->ref, 4 + pklen, &st);
 			if (err)
 				return ii_operror(c, err, &st);
 			lw->nrefs++;
@@ -1259,8 +1269,9 @@ static int ref_next(struct ictx *c, struct lvwalk *lw)
 	if (err)
 		return ii_operror(c, err, &st);
 	lw->lid = ((uint64_t)get_be32(k) << 32) | get_be32(k + 4);
-	memcpy(lw->pk, d, dl);
-	lw->pklen = dl;
+	lw->columnid = dl >= 4 ? get_be32(d) : 0;
+	lw->pklen = dl >= 4 ? dl - 4 : 0;
+	memcpy(lw->pk, d + 4, lw->pklen);
 	lw->have = 1;
 	return 0;
 }
@@ -1271,10 +1282,26 @@ static int refs_dangling(struct ictx *c, struct lvwalk *lw, uint64_t below, int 
 	while (lw->have && (all || lw->lid < below)) {
 		ese_where w = { 0, lw->t->objid, lw->t->name, "data", -1 };
 		const char *ks = keystr(&lw->ks, lw->t, NULL, lw->pk, lw->pklen);
-		ii_finding(c, ESE_PR_REC_LV_MISSING, &w, "%s: refers to long value %llu, which does not exist", ks,
-		           (unsigned long long)lw->lid);
-		ii_nofix(c, ESE_PR_REC_LV_MISSING, lw->t->name,
-		         "the update API does not replace a value holding a long value (ese_update.h)", "%s", ks);
+		const ese_column *col = ese_table_find_column(lw->t, lw->columnid);
+		const char *cname = col ? col->name : "?";
+		ii_finding(c, ESE_PR_REC_LV_MISSING, &w, "%s: column %s refers to long value %llu, which does not exist",
+		           ks, cname, (unsigned long long)lw->lid);
+		if (system_table(lw->t)) {
+			ii_nofix(c, ESE_PR_REC_LV_MISSING, lw->t->name, SYSTEM_WHY, "%s", ks);
+		} else if (lw->lid > UINT32_MAX) {
+			ii_nofix(c, ESE_PR_REC_LV_MISSING, lw->t->name, "a long value with an 8-byte LID is not changed by isinteg",
+			         "%s", ks);
+		} else {
+			struct fix *f = ii_fix_new(c, FIX_NULL_LV, ESE_PR_REC_LV_MISSING, lw->t->name,
+			                           "%s: column %s (long value %llu, missing) set to NULL", ks, cname,
+			                           (unsigned long long)lw->lid);
+			if (f) {
+				f->lid = (uint32_t)lw->lid;
+				f->columnid = lw->columnid;
+				if (ii_fix_key(c, f, lw->pk, lw->pklen, NULL, 0))
+					return c->st.err;
+			}
+		}
 		int err = ref_next(c, lw);
 		if (err)
 			return err;
@@ -2970,6 +2997,7 @@ static int fix_rank(enum fix_kind k)
 	case FIX_UPDATE: return 2;
 	case FIX_LV_REFCOUNT: return 2;
 	case FIX_DELETE_LV: return 2;
+	case FIX_NULL_LV: return 2;
 	case FIX_INSERT_ENTRY: return 3;
 	default: return 4;
 	}
@@ -3046,6 +3074,27 @@ static int apply_one(ese_deleter *d, struct fix *f, ese_status *st)
 		return ese_update_lv_refcount(d, f->table, f->lid, f->refcount, st);
 	case FIX_DELETE_LV:
 		return ese_delete_lv(d, f->table, f->lid, st);
+	case FIX_NULL_LV: {
+		ese_value v;
+		memset(&v, 0, sizeof(v));
+		v.columnid = f->columnid;
+		v.is_null = 1;
+		ese_update_info info;
+		int err = ese_update_record(d, f->table, f->key, f->klen, &v, 1,
+		                            ESE_UPDATE_LENIENT | ESE_UPDATE_NULL_MISSING_LV, &info, st);
+		if (err)
+			return err;
+		/* chunks the missing root left behind go too (none: nothing to do) */
+		ese_status lst;
+		ese_status_init(&lst);
+		err = ese_delete_lv(d, f->table, f->lid, &lst);
+		if (err && err != JET_errRecordNotFound) {
+			if (st)
+				*st = lst;
+			return err;
+		}
+		return 0;
+	}
 	default:
 		return ese_fail(st, JET_errInvalidParameter, 0, "unknown repair");
 	}

@@ -634,10 +634,52 @@ static int holds_separated(const ese_value *v)
 	return (v->tag_flags & ESE_TAG_SEPARATED) != 0;
 }
 
+/* 1 if the long value lid exists in t's long-value tree (0 if not, -1
+ * with st set if the tree cannot be read). */
+static int lv_exists(struct uctx *c, const ese_table *t, uint32_t lid, ese_status *st)
+{
+	if (!t->lv_pgno_fdp)
+		return 0;
+	ese_cursor *cur;
+	if (ese_cursor_open(c->db, t->lv_pgno_fdp, t->lv_objid, &cur, st))
+		return -1;
+	uint8_t key[4];
+	put_be32(key, lid);
+	int err = ese_cursor_seek(cur, key, 4, st), found = 0;
+	if (err == 0) {
+		size_t kl;
+		const uint8_t *k = ese_cursor_key(cur, &kl);
+		found = kl == 4 && !memcmp(k, key, 4);
+	} else if (err == JET_errRecordNotFound) {
+		err = 0;
+	}
+	ese_cursor_close(cur);
+	return err ? -1 : found;
+}
+
+/* 1 if every instance of stored tagged value v is a separated long value
+ * that t's long-value tree lacks (4-byte LIDs only); 0 if not; -1 on a
+ * read error (st set). */
+static int all_dangling(struct uctx *c, const ese_table *t, const ese_value *v, ese_status *st)
+{
+	size_t n = v->ninstances ? v->ninstances : 1;
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *p = v->ninstances ? v->instances[i].data : v->data;
+		size_t len = v->ninstances ? v->instances[i].len : v->len;
+		int sep = v->ninstances ? v->instances[i].separated : (v->tag_flags & ESE_TAG_SEPARATED) != 0;
+		if (!sep || len != 4)
+			return 0;
+		int e = lv_exists(c, t, get_le32(p), st);
+		if (e)
+			return e < 0 ? -1 : 0;
+	}
+	return 1;
+}
+
 /* The new record into out: fast path (fixed values patched) when it
  * applies, else re-encoding (see the top of the file). */
 static int build_record(struct uctx *c, const ese_table *t, const ese_record *r, const ese_value *vals, size_t nvals,
-                        ese_sbuf *out, int *in_place, ese_status *st)
+                        unsigned flags, ese_sbuf *out, int *in_place, ese_status *st)
 {
 	/* fast path: every value a non-NULL fixed one of its exact size, held */
 	int fast = 1;
@@ -705,10 +747,19 @@ static int build_record(struct uctx *c, const ese_table *t, const ese_record *r,
 			if (vals[k].columnid == old[i].columnid)
 				given = &vals[k];
 		if (given && old[i].columnid >= 256 && holds_separated(&old[i])) {
-			err = ese_fail(st, JET_errFeatureNotAvailable, 0,
-			               "table %s column %u: its value is a separated long value; replacing it is not supported",
-			               t->name, old[i].columnid);
-			goto out;
+			int dangling = 0;
+			if ((flags & ESE_UPDATE_NULL_MISSING_LV) && given->is_null &&
+			    (dangling = all_dangling(c, t, &old[i], st)) < 0) {
+				err = st && st->err ? st->err : JET_errDatabaseCorrupted;
+				goto out;
+			}
+			if (!dangling) {
+				err = ese_fail(st, JET_errFeatureNotAvailable, 0,
+				               "table %s column %u: its value is a separated long value; replacing it is not "
+				               "supported (only nulling a reference to a long value that does not exist)",
+				               t->name, old[i].columnid);
+				goto out;
+			}
 		}
 		if (!given) {
 			merged[n++] = old[i];
@@ -992,7 +1043,7 @@ int ese_update_record(ese_deleter *d, const char *table, const uint8_t *pk, size
 	ese_record ro, rn;
 	if ((err = ese_record_parse(&ro, old, info->old_len, c.large, st)))
 		goto out;
-	if ((err = build_record(&c, t, &ro, vals, nvals, &nrec, &info->in_place, st)))
+	if ((err = build_record(&c, t, &ro, vals, nvals, flags, &nrec, &info->in_place, st)))
 		goto out;
 	if (nrec.oom) {
 		err = ese_fail(st, JET_errOutOfMemory, 0, "out of memory");

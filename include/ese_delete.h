@@ -148,9 +148,11 @@ int ese_delete_index_entry(ese_deleter *d, const char *table, const char *index,
  * every chunk (key LID || offset), emptied pages freed as in
  * ese_delete_record (stats.lvs_deleted + 1).  For a checker that removes
  * an orphan long value (one no record references); the records are not
- * looked at.  Returns 0, or JET_errObjectNotFound (table),
- * JET_errRecordNotFound (the table has no long-value tree, or it has no
- * root for lid), or the tree, space and write errors of
+ * looked at.  A long value whose root is missing but whose chunks remain
+ * loses those chunks (a checker's repair after nulling a dangling
+ * reference).  Returns 0, or JET_errObjectNotFound (table),
+ * JET_errRecordNotFound (the table has no long-value tree, or it holds
+ * neither root nor chunk for lid), or the tree, space and write errors of
  * ese_delete_record; on any error but a write error the file is
  * unchanged. */
 int ese_delete_lv(ese_deleter *d, const char *table, uint32_t lid, ese_status *st);

@@ -1,9 +1,11 @@
 /*
  * ese_sort.h - sort (key, data) entries by key then data in bounded memory.
  *
- * Entries are buffered up to a memory limit; a full buffer is sorted and
- * written as a run to an unnamed temporary file; the runs are merged on
- * read.  Used to build secondary indexes and, later, to cross-check them,
+ * Entries are buffered up to a memory limit (which counts the sort's own
+ * arrays); a full buffer is sorted and written as a run to an unnamed
+ * temporary file; the runs are merged on read.  Input that arrives in
+ * order is neither sorted nor merged: its runs are read back in turn.
+ * Used to build secondary indexes and, later, to cross-check them,
  * whatever the size of the database.
  */
 #ifndef ESE_SORT_H

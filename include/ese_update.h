@@ -56,6 +56,15 @@
                                  * is not added again; counted in
                                  * ese_update_info.missing / .present */
 
+#define ESE_UPDATE_NULL_MISSING_LV 2u /* a tagged column given as NULL may be
+                                 * one whose stored value holds separated
+                                 * long values, when none of them exists in
+                                 * the table's long-value tree (a dangling
+                                 * reference: no reference count to change)
+                                 * and every instance of it is such a
+                                 * reference; checked before anything is
+                                 * written */
+
 /* What one ese_update_record call did. */
 typedef struct ese_update_info {
 	int      changed;         /* 0: the new record equals the old one and
@@ -94,7 +103,8 @@ typedef struct ese_update_info {
  * Not done (refused before anything is written):
  *  - a column of the primary index: JET_errRecordPrimaryChanged
  *  - replacing a value that holds a separated long value, or giving one:
- *    JET_errFeatureNotAvailable (long-value reference counts would change)
+ *    JET_errFeatureNotAvailable (long-value reference counts would change);
+ *    except nulling a dangling one with ESE_UPDATE_NULL_MISSING_LV
  *  - a key that cannot be computed offline (ESE_KEY_NOT_COMPUTABLE, -603)
  *    or that the index refuses (ESE_KEY_TRUNCATED)
  *

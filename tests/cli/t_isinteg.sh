@@ -245,7 +245,7 @@ if [ "$(ii_sha "$II/torn.edb")" = "$before" ]; then pass; else fail "torn: -fix 
 
 # ---- damage the injector makes (tests/tools/ese-corrupt) ---------------------
 # kind, the test that reports it, its code, the exit status of -fix
-for entry in catalog-shadow:catalog:G503:1 lv-missing:lvref:G604:4 column-too-long:records:G603:4 key-order:records:I705:4; do
+for entry in catalog-shadow:catalog:G503:1 lv-missing:lvref:G604:1 column-too-long:records:G603:4 key-order:records:I705:4; do
 	kind=${entry%%:*}; rest=${entry#*:}
 	test=${rest%%:*}; rest=${rest#*:}
 	code=${rest%%:*}; rc=${rest#*:}

@@ -862,6 +862,80 @@ START_TEST(test_update_folder_count)
 }
 END_TEST
 
+/* The first record of `table` holding a separated long value: its primary
+ * key and the column. */
+static void first_separated(const char *path, const char *table, uint8_t *pk, size_t *pklen, uint32_t *colid)
+{
+	ese_db *db;
+	ese_catalog *cat;
+	ese_cursor *c;
+	ese_status st = { 0 };
+	ck_assert_int_eq(ese_db_open(path, ESE_OPEN_RDONLY, &db, &st), 0);
+	ck_assert_int_eq(ese_catalog_load(db, 4, &cat, &st), 0);
+	const ese_table *t = ese_catalog_find_table(cat, table);
+	ck_assert_int_eq(ese_cursor_open(db, t->pgno_fdp, t->objid, &c, &st), 0);
+	*colid = 0;
+	for (int err = ese_cursor_first(c, &st); !err && !*colid; err = ese_cursor_next(c, &st)) {
+		size_t dl;
+		const uint8_t *d = ese_cursor_data(c, &dl);
+		ese_record r;
+		ck_assert_int_eq(ese_record_parse(&r, d, dl, ese_page_is_large(ese_db_page_size(db)), &st), 0);
+		for (size_t i = 0; i < r.ntagged && !*colid; i++) {
+			uint32_t fid;
+			ese_colval v;
+			ck_assert_int_eq(ese_record_tagged_at(&r, i, &fid, &v, &st), 0);
+			if (v.present && (v.header & ESE_TAG_SEPARATED) && !(v.header & (ESE_TAG_MULTI | ESE_TAG_TWO_VALUES))) {
+				*colid = fid;
+				const uint8_t *k = ese_cursor_key(c, pklen);
+				memcpy(pk, k, *pklen);
+			}
+		}
+	}
+	ck_assert_uint_ne(*colid, 0);
+	ese_cursor_close(c);
+	ese_catalog_free(cat);
+	ese_db_close(db);
+}
+
+/* ESE_UPDATE_NULL_MISSING_LV: a column holding a long value that exists is
+ * never nulled (reference counts would go wrong); one whose long value is
+ * gone (ese-corrupt lv-missing) is, and isinteg's repair leaves /g clean. */
+START_TEST(test_update_nulls_dangling_lv)
+{
+	char path[512], bad[600], before[65], after[65], cmd[1400];
+	gen("lv.edb", 4096, 300, path, sizeof(path));
+	uint8_t pk[64];
+	size_t pklen;
+	uint32_t colid;
+	first_separated(path, "items", pk, &pklen, &colid);
+	file_sha(path, before);
+	ese_deleter *d;
+	ese_status st = { 0 };
+	ck_assert_int_eq(ese_delete_open(path, 0, &d, &st), 0);
+	ese_value v;
+	memset(&v, 0, sizeof(v));
+	v.columnid = colid;
+	v.is_null = 1;
+	ese_update_info info;
+	ck_assert_int_eq(ese_update_record(d, "items", pk, pklen, &v, 1, ESE_UPDATE_NULL_MISSING_LV, &info, &st),
+	                 JET_errFeatureNotAvailable);
+	ck_assert_int_eq(ese_delete_close(d, &st), 0);
+	file_sha(path, after);
+	ck_assert_str_eq(before, after);
+
+	/* the injector removes the root of the first referenced long value */
+	snprintf(bad, sizeof(bad), "%s/lv-bad.edb", tmpdir);
+	snprintf(cmd, sizeof(cmd), "%s/tests/ese-corrupt lv-missing %s %s >/dev/null", build_dir(), path, bad);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_uint_gt(integrity(bad), 0);
+	snprintf(cmd, sizeof(cmd), "%s/isinteg -s %s -fix -test lvref -l %s/lv.txt >/dev/null", build_dir(), bad, tmpdir);
+	ck_assert_int_eq(system(cmd), 1 << 8);        /* exit 1: fixed */
+	ck_assert_uint_eq(integrity(bad), 0);
+	snprintf(cmd, sizeof(cmd), "grep -q 'set to NULL' %s/lv.txt", tmpdir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 /* An indexed column changes: the entry leaves its old place and enters
  * the new one; everything else stays. */
 START_TEST(test_update_moves_index_entry)
@@ -1147,6 +1221,7 @@ Suite *suite_journal(void)
 	tcase_add_loop_test(tu, test_insert_missing_index_entry, 0, 2);
 	tcase_add_loop_test(tu, test_update_many, 0, 2);
 	tcase_add_test(tu, test_update_empties_index_leaf);
+	tcase_add_test(tu, test_update_nulls_dangling_lv);
 	suite_add_tcase(s, tu);
 	return s;
 }
