@@ -330,12 +330,18 @@ int ese_db_view_page(ese_db *db, uint32_t pgno, uint8_t *scratch, const uint8_t 
 	while (off + db->page_size > hi &&
 	       !__atomic_compare_exchange_n(&db->view_hi, &hi, off + db->page_size, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		;
-	if (__atomic_add_fetch(&db->viewed, 1, __ATOMIC_RELAXED) % VIEW_DROP_VIEWS == 0) {
-		/* faults map up to 64 KiB around a page: widen by that, page-aligned */
+	uint64_t nv = __atomic_add_fetch(&db->viewed, 1, __ATOMIC_RELAXED);
+	if (nv % VIEW_DROP_VIEWS == 0) {
+		/* faults map up to 64 KiB around a page: widen by that, page-aligned;
+		 * every 16th time the whole file, for what a race left out */
 		uint64_t a = __atomic_exchange_n(&db->view_lo, UINT64_MAX, __ATOMIC_RELAXED);
 		uint64_t b = __atomic_exchange_n(&db->view_hi, 0, __ATOMIC_RELAXED);
 		a = a > 65536 ? (a - 65536) & ~(uint64_t)4095 : 0;
 		b = b + 65536 < db->file_size ? b + 65536 : db->file_size;
+		if (nv % (16 * VIEW_DROP_VIEWS) == 0) {
+			a = 0;
+			b = db->file_size;
+		}
 		if (a < b)
 			madvise((void *)(db->map + a), (size_t)(b - a), MADV_DONTNEED);
 	}

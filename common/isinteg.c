@@ -65,6 +65,7 @@ enum fix_kind {
 	FIX_LV_REFCOUNT,           /* ese_update_lv_refcount(table, lid, refcount) */
 	FIX_DELETE_LV,             /* ese_delete_lv(table, lid) */
 	FIX_NULL_LV,               /* ese_update_record(table, key, columnid = NULL), dangling LV reference */
+	FIX_REPLACE_RECORD,        /* ese_update_replace_record(table, key, data = the good record) */
 };
 
 struct fixcol {
@@ -339,6 +340,8 @@ static int root_ok(struct ictx *c, uint32_t pgno, uint32_t objid)
 	return ok;
 }
 
+#define SHADOW_WIDE "the records differ in more than a few fixed columns"
+
 /* Queues the shadow record's repair from the catalog record when they
  * differ in fixed columns of at most 8 bytes only (at most 3 of them),
  * and the catalog's copy is not the one proved wrong: a root page
@@ -351,7 +354,7 @@ static int shadow_fix(struct ictx *c, const ese_table *mso, const uint8_t *key, 
 	ese_record ra, rb;
 	ese_status st;
 	ese_status_init(&st);
-	*why = "the records differ in more than a few fixed columns: run eseutil /p";
+	*why = SHADOW_WIDE;
 	if (ese_record_parse(&ra, ca, cal, c->large, &st) || ese_record_parse(&rb, sh, shl, c->large, &st) ||
 	    ra.fixed_last != rb.fixed_last || ra.var_last != rb.var_last || ra.len != rb.len)
 		return 0;
@@ -433,6 +436,45 @@ static int shadow_fix(struct ictx *c, const ese_table *mso, const uint8_t *key, 
 	return 1;
 }
 
+/* When shadow_fix cannot patch a few columns: the shadow record is
+ * replaced whole by the catalog's (ese_update_replace_record), unless the
+ * catalog's copy is the one proved wrong (its root page, for a table,
+ * index or long-value record, is not the object's root) or cannot be
+ * decoded.  Returns 1 (queued), or 0 with the reason in why. */
+static int shadow_replace(struct ictx *c, const ese_table *mso, const uint8_t *key, size_t klen, const uint8_t *ca,
+                          size_t cal, const char **why)
+{
+	ese_record ra;
+	ese_status st;
+	ese_status_init(&st);
+	if (ese_record_parse(&ra, ca, cal, c->large, &st)) {
+		*why = "MSysObjects' own record cannot be decoded: run eseutil /p";
+		return 0;
+	}
+	const ese_column *ctype = ese_table_find_column(mso, 2), *cid = ese_table_find_column(mso, 3),
+	                 *cpg = ese_table_find_column(mso, 4);
+	ese_colval vt, vi, vp;
+	if (ctype && cid && cpg && !ese_record_get(&ra, mso, ctype, &vt, &st) && !ese_record_get(&ra, mso, cid, &vi, &st) &&
+	    !ese_record_get(&ra, mso, cpg, &vp, &st) && vt.len == 2 && vi.len == 4 && vp.len == 4) {
+		uint16_t type = get_le16(vt.data);
+		if ((type == ESE_SYSOBJ_TABLE || type == ESE_SYSOBJ_INDEX || type == ESE_SYSOBJ_LV) &&
+		    !root_ok(c, get_le32(vp.data), get_le32(vi.data))) {
+			*why = "MSysObjects' record names a page that is not the object's root: the catalog is no better "
+			       "than its shadow; run eseutil /p";
+			return 0;
+		}
+	}
+	ese_sbuf ks;
+	ese_sbuf_init(&ks);
+	struct fix *f = ii_fix_new(c, FIX_REPLACE_RECORD, ESE_PR_CAT_SHADOW, "MSysObjectsShadow",
+	                           "%s: shadow record replaced by MSysObjects' (%zu bytes)", keystr(&ks, mso, NULL, key, klen),
+	                           cal);
+	ese_sbuf_free(&ks);
+	if (f)
+		ii_fix_key(c, f, key, klen, ca, cal);
+	return 1;
+}
+
 static int compare_shadow(struct ictx *c)
 {
 	const ese_table *mso = ese_catalog_find_table(c->cat, "MSysObjects");
@@ -483,7 +525,8 @@ static int compare_shadow(struct ictx *c)
 			memcpy(ka, pka, kal);
 			ese_sbuf_reset(&diff);
 			const char *why = NULL;
-			if (c->o->fix && !shadow_fix(c, mso, ka, kal, pda, dal, pdb, dbl, &diff, &why))
+			if (c->o->fix && !shadow_fix(c, mso, ka, kal, pda, dal, pdb, dbl, &diff, &why) &&
+			    (strcmp(why, SHADOW_WIDE) || !shadow_replace(c, mso, ka, kal, pda, dal, &why)))
 				ii_nofix(c, ESE_PR_CAT_SHADOW, "MSysObjectsShadow", why, "%s", keystr(&ks, mso, NULL, ka, kal));
 		} else {
 			same++;
@@ -2998,6 +3041,7 @@ static int fix_rank(enum fix_kind k)
 	case FIX_LV_REFCOUNT: return 2;
 	case FIX_DELETE_LV: return 2;
 	case FIX_NULL_LV: return 2;
+	case FIX_REPLACE_RECORD: return 2;
 	case FIX_INSERT_ENTRY: return 3;
 	default: return 4;
 	}
@@ -3074,6 +3118,10 @@ static int apply_one(ese_deleter *d, struct fix *f, ese_status *st)
 		return ese_update_lv_refcount(d, f->table, f->lid, f->refcount, st);
 	case FIX_DELETE_LV:
 		return ese_delete_lv(d, f->table, f->lid, st);
+	case FIX_REPLACE_RECORD: {
+		ese_update_info info;
+		return ese_update_replace_record(d, f->table, f->key, f->klen, f->data, f->dlen, &info, st);
+	}
 	case FIX_NULL_LV: {
 		ese_value v;
 		memset(&v, 0, sizeof(v));

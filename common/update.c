@@ -975,6 +975,10 @@ static int simulate(struct uctx *c, const ese_table *t, const uint8_t *pk, size_
 	return err;
 }
 
+static int update_with(ese_deleter *d, const ese_table *t, const uint8_t *pk, size_t pklen, const ese_value *vals,
+                       size_t nvals, unsigned flags, const uint8_t *raw, size_t rawlen, ese_update_info *info,
+                       ese_status *st);
+
 int ese_update_record(ese_deleter *d, const char *table, const uint8_t *pk, size_t pklen, const ese_value *vals,
                       size_t nvals, unsigned flags, ese_update_info *info, ese_status *st)
 {
@@ -1014,6 +1018,39 @@ int ese_update_record(ese_deleter *d, const char *table, const uint8_t *pk, size
 			                "table %s column %u: setting a separated long value is not supported", t->name,
 			                vals[i].columnid);
 	}
+	return update_with(d, t, pk, pklen, vals, nvals, flags, NULL, 0, info, st);
+}
+
+/* 1 if record r holds a separated long value in any tagged column (-1 if
+ * its tagged area cannot be read). */
+static int record_has_separated(const ese_record *r)
+{
+	for (size_t i = 0; i < r->ntagged; i++) {
+		uint32_t fid;
+		ese_colval v;
+		if (ese_record_tagged_at(r, i, &fid, &v, NULL))
+			return -1;
+		size_t cnt = v.present ? ese_colval_count(&v) : 0;
+		for (size_t k = 0; k < cnt; k++) {
+			const uint8_t *p;
+			size_t n;
+			int sep;
+			if (ese_colval_instance(&v, k, &p, &n, &sep, NULL))
+				return -1;
+			if (sep)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* The change itself: the record at pk becomes the one build_record makes
+ * from vals, or, when raw is not NULL, the bytes raw[0..rawlen) (then
+ * vals lists every column, so that every secondary index is looked at). */
+static int update_with(ese_deleter *d, const ese_table *t, const uint8_t *pk, size_t pklen, const ese_value *vals,
+                       size_t nvals, unsigned flags, const uint8_t *raw, size_t rawlen, ese_update_info *info,
+                       ese_status *st)
+{
 	struct uctx c;
 	struct iplan pl = { 0 };
 	ese_sbuf nrec;
@@ -1043,8 +1080,44 @@ int ese_update_record(ese_deleter *d, const char *table, const uint8_t *pk, size
 	ese_record ro, rn;
 	if ((err = ese_record_parse(&ro, old, info->old_len, c.large, st)))
 		goto out;
-	if ((err = build_record(&c, t, &ro, vals, nvals, flags, &nrec, &info->in_place, st)))
+	if (raw) {
+		/* a whole record: it must decode, keep the primary key, and
+		 * neither it nor the old one may hold a long value (counts) */
+		ese_record rr;
+		if ((err = ese_record_parse(&rr, raw, rawlen, c.large, st)))
+			goto out;
+		if (record_has_separated(&ro) || record_has_separated(&rr)) {
+			err = ese_fail(st, JET_errFeatureNotAvailable, w->pgno,
+			               "table %s: a record holding long values is not replaced whole", t->name);
+			goto out;
+		}
+		for (size_t x = 0; x < t->nindexes && !err; x++) {
+			const ese_index *ix = &t->indexes[x];
+			if (is_secondary(t, ix))
+				continue;
+			ese_key_spec spec;
+			ese_keylist kl;
+			ese_keylist_init(&kl);
+			index_spec(&c, t, ix, &spec);
+			size_t l = 0;
+			const uint8_t *k = NULL;
+			if (!(err = ese_index_keys(t, ix, &spec, &rr, NULL, NULL, &kl, st)) && kl.n == 1)
+				k = ese_keylist_key(&kl, 0, &l);
+			if (!err && (!k || l != pklen || memcmp(k, pk, pklen)))
+				err = ese_fail(st, JET_errRecordPrimaryChanged, w->pgno,
+				               "table %s: the new record has another primary key", t->name);
+			ese_keylist_free(&kl);
+		}
+		if (err)
+			goto out;
+		ese_sbuf_put(&nrec, raw, rawlen);
+		if (rawlen > ese_record_max_size(t, c.ps)) {
+			err = ese_fail(st, JET_errRecordTooBig, w->pgno, "table %s: a record of %zu bytes", t->name, rawlen);
+			goto out;
+		}
+	} else if ((err = build_record(&c, t, &ro, vals, nvals, flags, &nrec, &info->in_place, st))) {
 		goto out;
+	}
 	if (nrec.oom) {
 		err = ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
 		goto out;
@@ -1095,6 +1168,29 @@ out:
 	ese_sbuf_free(&nrec);
 	free(old);
 	free(marks);
+	return err;
+}
+
+int ese_update_replace_record(ese_deleter *d, const char *table, const uint8_t *pk, size_t pklen, const uint8_t *rec,
+                              size_t len, ese_update_info *info, ese_status *st)
+{
+	ese_update_info local;
+	if (!info)
+		info = &local;
+	memset(info, 0, sizeof(*info));
+	const ese_table *t = ese_catalog_find_table(ese_delete_catalog(d), table);
+	if (!t)
+		return ese_fail(st, JET_errObjectNotFound, 0, "no table %s", table);
+	if (pklen == 0 || pklen > ESE_KEY_MAX)
+		return ese_fail(st, JET_errRecordNotFound, 0, "table %s: a key of %zu bytes names no record", t->name, pklen);
+	/* every column "given": every secondary index is compared */
+	ese_value *vals = calloc(t->ncolumns ? t->ncolumns : 1, sizeof(*vals));
+	if (!vals)
+		return ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
+	for (size_t i = 0; i < t->ncolumns; i++)
+		vals[i].columnid = t->columns[i].id;
+	int err = update_with(d, t, pk, pklen, vals, t->ncolumns, 0, rec, len, info, st);
+	free(vals);
 	return err;
 }
 

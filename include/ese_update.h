@@ -137,6 +137,19 @@ typedef struct ese_update_info {
 int ese_update_record(ese_deleter *d, const char *table, const uint8_t *pk, size_t pklen, const ese_value *vals,
                       size_t nvals, unsigned flags, ese_update_info *info, ese_status *st);
 
+/* Replaces the record of `table` at primary key pk[0..pklen) by the record
+ * bytes rec[0..len) as they are (a checker rewriting a damaged copy from a
+ * good one: a shadow catalog record from MSysObjects).  Every secondary
+ * index is compared and its entries moved as ese_update_record moves them.
+ * Refused before anything is written: a new record that does not decode
+ * (JET_errDatabaseCorrupted), has another primary key
+ * (JET_errRecordPrimaryChanged), or is too big for its page
+ * (JET_errRecordTooBig); an old or new record holding a separated long
+ * value (JET_errFeatureNotAvailable: reference counts).  Other errors as
+ * ese_update_record. */
+int ese_update_replace_record(ese_deleter *d, const char *table, const uint8_t *pk, size_t pklen, const uint8_t *rec,
+                              size_t len, ese_update_info *info, ese_status *st);
+
 /* ese_update_record for one column named `column` (case-insensitive) set
  * to value[0..len) as stored (little-endian numbers), or to NULL when
  * value is NULL.  Same returns, plus JET_errColumnNotFound for a name the

@@ -284,7 +284,9 @@ cat >"$II/ii-damage.c" <<'CSRC'
  *   ii-damage unlink DB                      the first message with an attachment loses its folder links
  *   ii-damage lv-refcount DB TABLE LID N     long value LID's reference count set to N
  *   ii-damage lv-orphan DB TABLE             the first record holding a long value is deleted after
- *                                            that value's count was raised by one: it stays, unreferenced */
+ *                                            that value's count was raised by one: it stays, unreferenced
+ *   ii-damage shadow-name DB TABLE           the shadow catalog's record of TABLE gets another Name
+ *                                            (a variable column: more than the few fixed ones isinteg patches) */
 #include "ese_catalog.h"
 #include "ese_checksum.h"
 #include "ese_cursor.h"
@@ -583,6 +585,50 @@ int main(int argc, char **argv)
 		printf(" deleted, long value %u left\n", lid);
 		return 0;
 	}
+	if (argc == 4 && !strcmp(argv[1], "shadow-name")) {
+		ese_db *db;
+		ese_catalog *cat;
+		ese_cursor *c;
+		if (ese_db_open(argv[2], 0, &db, &st) || ese_catalog_load(db, 4, &cat, &st))
+			return die("open", &st);
+		const ese_table *mso = ese_catalog_find_table(cat, "MSysObjects");
+		const ese_column *cname = NULL, *ctype = NULL;
+		for (size_t i = 0; mso && i < mso->ncolumns; i++) {
+			if (!strcmp(mso->columns[i].name, "Name"))
+				cname = &mso->columns[i];
+			if (!strcmp(mso->columns[i].name, "Type"))
+				ctype = &mso->columns[i];
+		}
+		if (!cname || !ctype || ese_cursor_open(db, 24, 3, &c, &st))
+			return die("no shadow catalog", &st);
+		kl = 0;
+		for (int e = ese_cursor_first(c, &st); e == 0 && !kl; e = ese_cursor_next(c, &st)) {
+			const uint8_t *pd = ese_cursor_data(c, &dl);
+			ese_record r;
+			ese_colval vn, vt;
+			if (ese_record_parse(&r, pd, dl, 0, &st) || ese_record_get(&r, mso, cname, &vn, &st) ||
+			    ese_record_get(&r, mso, ctype, &vt, &st) || vt.len != 2 || get_le16(vt.data) != 1 ||
+			    vn.len != strlen(argv[3]) || memcmp(vn.data, argv[3], vn.len))
+				continue;
+			const uint8_t *pk = ese_cursor_key(c, &kl);
+			memcpy(k, pk, kl);
+		}
+		ese_cursor_close(c);
+		ese_catalog_free(cat);
+		ese_db_close(db);
+		if (!kl)
+			return die("no shadow record for that table", NULL);
+		char name[256];
+		snprintf(name, sizeof(name), "%s", argv[3]);
+		name[0] = name[0] == 'X' ? 'Y' : 'X';
+		ese_deleter *d;
+		if (ese_delete_open(argv[2], 0, &d, &st) ||
+		    ese_update_column(d, "MSysObjectsShadow", k, kl, "Name", name, strlen(name), &st) ||
+		    ese_delete_close(d, &st))
+			return die("shadow-name", &st);
+		printf("shadow-name: the shadow's record of %s now names %s\n", argv[3], name);
+		return 0;
+	}
 	fprintf(stderr, "usage: see the source\n");
 	return 2;
 }
@@ -596,6 +642,21 @@ fi
 
 if [ -n "$II_DAMAGE" ]; then
 	ii_export sample-dbs/priv1.edb "$II/priv1.x"
+
+	# a shadow catalog record that differs in a variable column (G503): the
+	# few-fixed-columns patch does not apply, the record is replaced whole
+	db="$II/shname.edb"
+	cp sample-dbs/priv1.edb "$db"
+	"$II_DAMAGE" shadow-name "$db" Message >"$II/damage.out" 2>&1 || fail "ii-damage: $(cat "$II/damage.out")"
+	run "$ISINTEG" -s "$db" -l "$II/shname.txt"
+	expect_rc "shadow record, variable column: report" 4
+	ii_code "shadow record, variable column" "$II/shname.txt" catalog G503
+	run "$ISINTEG" -s "$db" -fix -l "$II/shname.fix.txt"
+	expect_rc "shadow record, variable column: -fix" 1
+	expect_out "shadow record, variable column: replaced" "^Fix: \(table MSysObjectsShadow\): G503 .* shadow record replaced by MSysObjects' \([0-9]+ bytes\)$"
+	ii_g_clean "shadow record, variable column: after -fix" "$db"
+	ii_export "$db" "$II/shname.x"
+	ii_same_tables "shadow record, variable column" "$II/priv1.x" "$II/shname.x"
 
 	# a missing index entry (I702): inserted, and nothing else changes
 	db="$II/drop.edb"
