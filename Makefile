@@ -55,7 +55,7 @@ $(UNIT_BIN): $(UNIT_SRC:%.c=$(BUILD)/obj/%.o) $(LIB)
 deps:
 	@sh tests/ensure-deps.sh
 
-test-unit: $(UNIT_BIN) $(HELPERS)
+test-unit: $(UNIT_BIN) $(HELPERS) $(TOOLS)
 	BUILD=$(BUILD) CK_DEFAULT_TIMEOUT=300 $(UNIT_BIN)
 
 test-cli: all
