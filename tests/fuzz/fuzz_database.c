@@ -58,6 +58,12 @@ static void run(const char *path, unsigned flags)
 			ese_tree_estimate_pages(&res.trees[i], ese_db_page_size(db), 90);
 		ese_integrity_free(&res);
 	}
+	/* again with every tree walked in runs on two threads (the parallel
+	 * walk and its fallback), which small inputs never reach by default */
+	ese_integrity_opts par = { .threads = 2, .parallel_min_pages = 1 };
+	ese_reporter_init(&rep, NULL, NULL, 0);
+	if (ese_integrity_check_opts(db, &par, &rep, &res, &st) == 0)
+		ese_integrity_free(&res);
 	ese_sbuf_free(&sb);
 	ese_db_close(db);
 }
