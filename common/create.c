@@ -53,6 +53,13 @@ struct ctab {
 	ese_wobj **ixobj;             /* per index (NULL for the primary) */
 	ese_key_spec *specs;          /* per index: its key rules, computed once */
 	uint64_t nrows;
+	/* ESE_TABLE_IN_ORDER: rows go straight into the data tree as they
+	 * arrive (no sort, no temporary file), index entries to ixs */
+	int in_order;
+	ese_bulk *stream;             /* the data tree being built, or NULL */
+	ese_sorter **ixs;             /* per index (NULL for the primary): entries made so far */
+	uint8_t *last_key;            /* the last row's primary key */
+	size_t last_klen;
 };
 
 struct ese_creator {
@@ -71,6 +78,7 @@ struct ese_creator {
 	uint32_t next_objid;
 	ese_sbuf rec;
 	ese_keylist kl;
+	struct ctab *streaming;       /* the one table whose rows stream now */
 };
 
 #define NSYS 4
@@ -231,6 +239,7 @@ static int define_user(ese_creator *cr, struct ctab *c, const ese_create_table *
 	c->t.objid = cr->next_objid++;
 	c->t.name = dupstr(spec->name);
 	c->t.density = spec->density ? spec->density : 80;
+	c->in_order = (spec->flags & ESE_TABLE_IN_ORDER) != 0;
 	c->pages = 1;
 	c->autoinc = -1;
 	c->primary = -1;
@@ -373,6 +382,12 @@ static void free_ctab(struct ctab *c)
 	free(c->colmap);
 	free(c->ixobj);
 	free(c->specs);
+	if (c->stream)
+		ese_bulk_abort(c->stream);
+	for (size_t i = 0; c->ixs && i < t->nindexes; i++)
+		ese_sorter_close(c->ixs[i]);
+	free(c->ixs);
+	free(c->last_key);
 	ese_sorter_close(c->rows);
 	ese_sorter_close(c->lvs);
 }
@@ -642,16 +657,85 @@ out:
 	return err;
 }
 
+/* Opens what the rows of c go into: a sorter per secondary index, the
+ * table's object and the bulk builder of its data tree. */
+static int open_rows(ese_creator *cr, struct ctab *c, ese_bulk **b, ese_status *st)
+{
+	ese_table *t = &c->t;
+	int err = 0;
+	if (!c->ixs && !(c->ixs = calloc(t->nindexes ? t->nindexes : 1, sizeof(*c->ixs))))
+		return ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
+	for (size_t i = 0; i < t->nindexes && !err; i++)
+		if ((int)i != c->primary && !c->ixs[i])
+			err = ese_sorter_open(SORT_MEM, NULL, &c->ixs[i], st);
+	if (!c->obj && !err && !(c->obj = ese_writer_object(cr->w, ese_writer_root(cr->w), t->objid, 0, 4, 0, st)))
+		err = st ? st->err : JET_errOutOfMemory;
+	if (!err)
+		err = ese_bulk_open(cr->w, c->obj, 1, cr->fill, b, st);
+	return err;
+}
+
+/* One row, in key order, into the data tree (b) and its index entries
+ * into their sorters. */
+static int add_row(ese_creator *cr, struct ctab *c, ese_bulk *b, const uint8_t *k, size_t kl, const uint8_t *d,
+                   size_t dl, ese_status *st)
+{
+	ese_table *t = &c->t;
+	int err = ese_bulk_add(b, k, kl, d, dl, st);
+	if (err) {
+		if (err == JET_errInvalidParameter)
+			err = ese_fail(st, ERR_KEY_DUPLICATE, 0, "table %s: two records have the same primary key", t->name);
+		return err;
+	}
+	if (t->nindexes <= (c->primary >= 0 ? 1u : 0u))
+		return 0;
+	ese_record r;
+	if ((err = ese_record_parse(&r, d, dl, ese_page_is_large(cr->ps), st)))
+		return err;
+	for (size_t i = 0; i < t->nindexes && !err; i++) {
+		if ((int)i == c->primary)
+			continue;
+		if ((err = ese_index_keys(t, &t->indexes[i], &c->specs[i], &r, NULL, NULL, &cr->kl, st)))
+			break;
+		for (size_t j = 0; j < cr->kl.n && !err; j++) {
+			size_t ikl;
+			const uint8_t *ik = ese_keylist_key(&cr->kl, j, &ikl);
+			err = ese_sorter_add(c->ixs[i], ik, ikl, k, kl, st);
+		}
+	}
+	return err;
+}
+
 static int insert_into(ese_creator *cr, struct ctab *c, const ese_create_value *vals, size_t nvals, ese_status *st)
 {
 	uint8_t key[ESE_KEY_MOST_MAX];
 	size_t klen = 0;
 	int err = build_record(cr, c, vals, nvals, key, &klen, st);
-	if (!err)
-		err = ese_sorter_add(c->rows, key, klen, (const uint8_t *)cr->rec.data, cr->rec.len, st);
-	if (!err)
-		c->nrows++;
-	return err;
+	if (err)
+		return err;
+	/* a table declared in order streams while no other table does (the
+	 * pages of one tree stay contiguous); otherwise its rows are sorted */
+	if (c->in_order && (c->stream || (!cr->streaming && c->nrows == 0))) {
+		if (!c->stream) {
+			if (!c->last_key && !(c->last_key = malloc(ESE_KEY_MOST_MAX)))
+				return ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
+			if ((err = open_rows(cr, c, &c->stream, st)))
+				return err;
+			cr->streaming = c;
+		} else if (ese_key_compare(c->last_key, c->last_klen, key, klen) >= 0) {
+			return ese_fail(st, ERR_KEY_DUPLICATE, 0,
+			                "table %s: a row %s the one before it, in a table declared in key order", c->t.name,
+			                ese_key_compare(c->last_key, c->last_klen, key, klen) ? "sorts before" : "has the key of");
+		}
+		if ((err = add_row(cr, c, c->stream, key, klen, (const uint8_t *)cr->rec.data, cr->rec.len, st)))
+			return err;
+		memcpy(c->last_key, key, klen);
+		c->last_klen = klen;
+	} else if ((err = ese_sorter_add(c->rows, key, klen, (const uint8_t *)cr->rec.data, cr->rec.len, st))) {
+		return err;
+	}
+	c->nrows++;
+	return 0;
 }
 
 int ese_create_insert(ese_creator *c, size_t table, const ese_create_value *vals, size_t nvals, ese_status *st)
@@ -697,46 +781,19 @@ static int build_table(ese_creator *cr, struct ctab *c, ese_status *st)
 {
 	ese_table *t = &c->t;
 	int err = 0;
-	ese_sorter **ixs = calloc(t->nindexes ? t->nindexes : 1, sizeof(*ixs));
-	if (!ixs)
-		return ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
-	for (size_t i = 0; i < t->nindexes && !err; i++)
-		if ((int)i != c->primary)
-			err = ese_sorter_open(SORT_MEM, NULL, &ixs[i], st);
-	if (!c->obj && !err && !(c->obj = ese_writer_object(cr->w, ese_writer_root(cr->w), t->objid, 0, 4, 0, st)))
-		err = st ? st->err : JET_errOutOfMemory;
-	ese_bulk *b = NULL;
-	if (!err)
-		err = ese_sorter_finish(c->rows, st);
-	if (!err)
-		err = ese_bulk_open(cr->w, c->obj, 1, cr->fill, &b, st);
-	const uint8_t *k, *d;
-	size_t kl, dl;
-	while (!err && (err = ese_sorter_next(c->rows, &k, &kl, &d, &dl, st)) == 0) {
-		if ((err = ese_bulk_add(b, k, kl, d, dl, st))) {
-			if (err == JET_errInvalidParameter)
-				err = ese_fail(st, ERR_KEY_DUPLICATE, 0, "table %s: two records have the same primary key", t->name);
-			break;
-		}
-		if (t->nindexes <= (c->primary >= 0 ? 1u : 0u))
-			continue;
-		ese_record r;
-		if ((err = ese_record_parse(&r, d, dl, ese_page_is_large(cr->ps), st)))
-			break;
-		for (size_t i = 0; i < t->nindexes && !err; i++) {
-			if ((int)i == c->primary)
-				continue;
-			if ((err = ese_index_keys(t, &t->indexes[i], &c->specs[i], &r, NULL, NULL, &cr->kl, st)))
-				break;
-			for (size_t j = 0; j < cr->kl.n && !err; j++) {
-				size_t ikl;
-				const uint8_t *ik = ese_keylist_key(&cr->kl, j, &ikl);
-				err = ese_sorter_add(ixs[i], ik, ikl, k, kl, st);
-			}
-		}
+	ese_bulk *b = c->stream;      /* a streamed table: its rows are in already */
+	c->stream = NULL;
+	if (!b) {
+		if (!(err = open_rows(cr, c, &b, st)))
+			err = ese_sorter_finish(c->rows, st);
+		const uint8_t *k, *d;
+		size_t kl, dl;
+		while (!err && (err = ese_sorter_next(c->rows, &k, &kl, &d, &dl, st)) == 0)
+			err = add_row(cr, c, b, k, kl, d, dl, st);
+		if (err == JET_errRecordNotFound)
+			err = 0;
 	}
-	if (err == JET_errRecordNotFound)
-		err = 0;
+	ese_sorter **ixs = c->ixs;
 	if (b) {
 		if (err)
 			ese_bulk_abort(b);
@@ -768,9 +825,10 @@ static int build_table(ese_creator *cr, struct ctab *c, ese_status *st)
 		if (err == ERR_KEY_DUPLICATE)
 			ese_fail(st, err, 0, "table %s: unique index %s has a duplicate key", t->name, ix->name);
 	}
-	for (size_t i = 0; i < t->nindexes; i++)
+	for (size_t i = 0; ixs && i < t->nindexes; i++)
 		ese_sorter_close(ixs[i]);
 	free(ixs);
+	c->ixs = NULL;
 	return err;
 }
 

@@ -39,7 +39,17 @@ typedef struct ese_create_table {
 	const ese_create_index *indexes;
 	size_t nindexes;
 	uint32_t density;          /* 0 = 80 */
+	unsigned flags;            /* ESE_TABLE_IN_ORDER */
 } ese_create_table;
+
+/* The caller inserts the table's rows in ascending primary-key order (a
+ * table without a primary index: always so).  Its data tree is then built
+ * as the rows arrive, without sorting them through a temporary file - as
+ * long as no other table's rows are streaming at the same time (then they
+ * are sorted as usual).  A row whose key is not above the one before is
+ * refused at insert with JET_errKeyDuplicate (-1605); abort the creator
+ * then (the refused row's long values may already be stored). */
+#define ESE_TABLE_IN_ORDER 1u
 
 /* One column value of a record; a multi-valued column may appear several
  * times (its instances, in order). */

@@ -2,11 +2,14 @@
  * ese-gen - make a test database with the project's writer.
  *
  *   ese-gen OUT.edb [--page-size N] [--rows N] [--seed N] [--replace]
- *   ese-gen OUT.edb --bench [--rows N] [--payload BYTES] [--delete-half]
+ *   ese-gen OUT.edb --bench [--rows N] [--payload BYTES] [--delete-half] [--no-stream]
  *
  * --bench: one table `bench` (Id Long primary key, Grp Long with a
  * non-unique index, Payload Binary of BYTES <= 255 pseudo-random bytes),
  * the same rows a SQLite benchmark table gets (Grp = Id % 1000).
+ * The bench table is declared ESE_TABLE_IN_ORDER (its rows come in Id
+ * order); --no-stream inserts them the general way (sorted at commit),
+ * which must give the same bytes.
  * --delete-half: then deletes in place (ese_delete.h) the rows that
  * `DELETE FROM bench WHERE (id + id / 1000) % 2 = 0` deletes: every other
  * row of the table and every other entry of each Grp value, so that every
@@ -45,7 +48,7 @@ int main(int argc, char **argv)
 	unsigned flags = 0;
 	int bench = 0;
 	size_t payload = 200;
-	int delete_half = 0;
+	int delete_half = 0, sorted = 1;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--page-size") && i + 1 < argc)
 			ps = (uint32_t)strtoul(argv[++i], NULL, 0);
@@ -57,6 +60,8 @@ int main(int argc, char **argv)
 			bench = 1;
 		else if (!strcmp(argv[i], "--delete-half"))
 			delete_half = 1;
+		else if (!strcmp(argv[i], "--no-stream"))
+			sorted = 0;
 		else if (!strcmp(argv[i], "--payload") && i + 1 < argc)
 			payload = strtoul(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--replace"))
@@ -80,7 +85,8 @@ int main(int argc, char **argv)
 			{ "Payload", JET_coltypBinary, 255, 0, 0 },
 		};
 		static const ese_create_index bix[] = { { "PK", "+Id", ESE_IDX_PRIMARY }, { "ByGrp", "+Grp", 0 } };
-		ese_create_table bt = { "bench", bcols, 3, bix, 2, 0 };
+		/* the rows come in key order: the data tree is built as they do */
+		ese_create_table bt = { "bench", bcols, 3, bix, 2, 0, sorted ? ESE_TABLE_IN_ORDER : 0 };
 		ese_creator *c;
 		ese_status st = { 0 };
 		if (payload > 255)
@@ -170,8 +176,8 @@ int main(int argc, char **argv)
 		{ "Seq", JET_coltypLong, 0, 0, 0 },
 	};
 	ese_create_table tables[] = {
-		{ "items", items, sizeof(items) / sizeof(items[0]), items_ix, 4, 0 },
-		{ "notes", notes, 2, NULL, 0, 0 },
+		{ "items", items, sizeof(items) / sizeof(items[0]), items_ix, 4, 0, 0 },
+		{ "notes", notes, 2, NULL, 0, 0, 0 },
 	};
 	ese_creator *c;
 	ese_status st = { 0 };

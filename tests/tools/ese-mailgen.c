@@ -162,12 +162,12 @@ static const ese_create_index attmsg_ix[] = {
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 static const ese_create_table schema[NTABLES] = {
-	{ "Mailbox", mailbox_cols, NELEM(mailbox_cols), mailbox_ix, NELEM(mailbox_ix), 0 },
-	{ "Folder", folder_cols, NELEM(folder_cols), folder_ix, NELEM(folder_ix), 0 },
-	{ "Message", message_cols, NELEM(message_cols), message_ix, NELEM(message_ix), 0 },
-	{ "MessageFolder", msgfolder_cols, NELEM(msgfolder_cols), msgfolder_ix, NELEM(msgfolder_ix), 0 },
-	{ "Attachment", attachment_cols, NELEM(attachment_cols), attachment_ix, NELEM(attachment_ix), 0 },
-	{ "AttachmentMessage", attmsg_cols, NELEM(attmsg_cols), attmsg_ix, NELEM(attmsg_ix), 0 },
+	{ "Mailbox", mailbox_cols, NELEM(mailbox_cols), mailbox_ix, NELEM(mailbox_ix), 0, 0 },
+	{ "Folder", folder_cols, NELEM(folder_cols), folder_ix, NELEM(folder_ix), 0, 0 },
+	{ "Message", message_cols, NELEM(message_cols), message_ix, NELEM(message_ix), 0, 0 },
+	{ "MessageFolder", msgfolder_cols, NELEM(msgfolder_cols), msgfolder_ix, NELEM(msgfolder_ix), 0, 0 },
+	{ "Attachment", attachment_cols, NELEM(attachment_cols), attachment_ix, NELEM(attachment_ix), 0, 0 },
+	{ "AttachmentMessage", attmsg_cols, NELEM(attmsg_cols), attmsg_ix, NELEM(attmsg_ix), 0, 0 },
 };
 
 /* Folder.FolderType */
