@@ -4,7 +4,9 @@
  *
  * Records may be inserted in any order: they are sorted by primary key in
  * bounded memory (ese_sort.h) and every tree is built at commit by the bulk
- * builder, table after table, so each table's pages are contiguous.  The
+ * builder, table after table, so each table's pages are contiguous.  A
+ * table declared ESE_TABLE_IN_ORDER has its data tree built as its rows
+ * arrive instead (below).  The
  * catalog (MSysObjects and its shadow, with their Name and RootObjects
  * indexes), MSysObjids and MSysLocales are written as a fresh ESE database
  * has them (format 0x620, 20, 0).  Nothing appears under the target name
