@@ -716,16 +716,17 @@ static int insert_into(ese_creator *cr, struct ctab *c, const ese_create_value *
 	/* a table declared in order streams while no other table does (the
 	 * pages of one tree stay contiguous); otherwise its rows are sorted */
 	if (c->in_order && (c->stream || (!cr->streaming && c->nrows == 0))) {
+		int order = c->stream ? ese_key_compare(c->last_key, c->last_klen, key, klen) : -1;
+		if (order >= 0)
+			return ese_fail(st, ERR_KEY_DUPLICATE, 0,
+			                "table %s: a row %s the one before it, in a table declared in key order", c->t.name,
+			                order ? "sorts before" : "has the key of");
 		if (!c->stream) {
 			if (!c->last_key && !(c->last_key = malloc(ESE_KEY_MOST_MAX)))
 				return ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
 			if ((err = open_rows(cr, c, &c->stream, st)))
 				return err;
 			cr->streaming = c;
-		} else if (ese_key_compare(c->last_key, c->last_klen, key, klen) >= 0) {
-			return ese_fail(st, ERR_KEY_DUPLICATE, 0,
-			                "table %s: a row %s the one before it, in a table declared in key order", c->t.name,
-			                ese_key_compare(c->last_key, c->last_klen, key, klen) ? "sorts before" : "has the key of");
 		}
 		if ((err = add_row(cr, c, c->stream, key, klen, (const uint8_t *)cr->rec.data, cr->rec.len, st)))
 			return err;

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <string.h>
+#include <time.h>
 
 enum kind { K_U32, K_U64, K_LOGTIME, K_SIG, K_LGPOS, K_BKINFO };
 
@@ -211,4 +212,21 @@ const char *ese_dbstate_name(uint32_t state)
 unsigned ese_logtime_ms(const ese_logtime *t)
 {
 	return (unsigned)(t->b6 >> 1) | ((unsigned)((t->b7 >> 1) & 7) << 7);
+}
+
+void ese_logtime_now(ese_logtime *t)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	struct tm tm;
+	gmtime_r(&ts.tv_sec, &tm);
+	unsigned ms = (unsigned)(ts.tv_nsec / 1000000);
+	t->sec = (uint8_t)tm.tm_sec;
+	t->min = (uint8_t)tm.tm_min;
+	t->hour = (uint8_t)tm.tm_hour;
+	t->day = (uint8_t)tm.tm_mday;
+	t->month = (uint8_t)(tm.tm_mon + 1);
+	t->year = (uint8_t)tm.tm_year;
+	t->b6 = (uint8_t)(1 | ((ms & 0x7F) << 1));     /* UTC, milliseconds */
+	t->b7 = (uint8_t)(((ms >> 7) & 7) << 1);
 }

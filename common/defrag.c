@@ -308,23 +308,6 @@ static int copy_table(struct dctx *d, size_t i, ese_status *st)
 
 /* ---- the header of the copy ------------------------------------------------- */
 
-static void logtime_now(ese_logtime *t)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	struct tm tm;
-	gmtime_r(&ts.tv_sec, &tm);
-	unsigned ms = (unsigned)(ts.tv_nsec / 1000000);
-	t->sec = (uint8_t)tm.tm_sec;
-	t->min = (uint8_t)tm.tm_min;
-	t->hour = (uint8_t)tm.tm_hour;
-	t->day = (uint8_t)tm.tm_mday;
-	t->month = (uint8_t)(tm.tm_mon + 1);
-	t->year = (uint8_t)tm.tm_year;
-	t->b6 = (uint8_t)(1 | ((ms & 0x7F) << 1));
-	t->b7 = (uint8_t)(((ms >> 7) & 7) << 1);
-}
-
 /* As eseutil's compaction leaves it: clean, a new signature (no log of the
  * old database can be replayed into it), log and backup fields reset; the
  * format, object ids, repair and ECC history, OS and sort versions kept. */
@@ -371,7 +354,7 @@ static void copy_header(ese_dbheader *h, const ese_dbheader *src)
 	if (getrandom(&rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
 		rnd = (uint32_t)time(NULL) ^ (uint32_t)getpid();
 	h->sign_db.random = rnd;
-	logtime_now(&h->sign_db.created);
+	ese_logtime_now(&h->sign_db.created);
 	h->time_consistent = h->sign_db.created;
 	h->time_attach = h->sign_db.created;
 	h->time_detach = h->sign_db.created;

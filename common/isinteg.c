@@ -340,6 +340,24 @@ static int root_ok(struct ictx *c, uint32_t pgno, uint32_t objid)
 	return ok;
 }
 
+/* 1 when catalog record r is a table, index or long-value record: *root
+ * gets the root page it names (ColtypOrPgnoFDP), *objid its object. */
+static int root_named(const ese_table *mso, const ese_record *r, uint32_t *root, uint32_t *objid)
+{
+	const ese_column *ctype = ese_table_find_column(mso, 2), *cid = ese_table_find_column(mso, 3),
+	                 *cpg = ese_table_find_column(mso, 4);
+	ese_colval vt, vi, vp;
+	if (!ctype || !cid || !cpg || ese_record_get(r, mso, ctype, &vt, NULL) || ese_record_get(r, mso, cid, &vi, NULL) ||
+	    ese_record_get(r, mso, cpg, &vp, NULL) || vt.len != 2 || vi.len != 4 || vp.len != 4)
+		return 0;
+	uint16_t type = get_le16(vt.data);
+	if (type != ESE_SYSOBJ_TABLE && type != ESE_SYSOBJ_INDEX && type != ESE_SYSOBJ_LV)
+		return 0;
+	*root = get_le32(vp.data);
+	*objid = get_le32(vi.data);
+	return 1;
+}
+
 #define SHADOW_WIDE "the records differ in more than a few fixed columns"
 
 /* Queues the shadow record's repair from the catalog record when they
@@ -388,18 +406,12 @@ static int shadow_fix(struct ictx *c, const ese_table *mso, const uint8_t *key, 
 	ese_sbuf_free(&b);
 	if (!same || !nd)
 		return 0;
-	const ese_column *ctype = ese_table_find_column(mso, 2), *cid = ese_table_find_column(mso, 3);
-	for (size_t i = 0; i < nd && ctype && cid; i++) {
-		ese_colval va, vb, vt, vi;
-		if (cols[i]->id != 4 || ese_record_get(&ra, mso, cols[i], &va, &st) ||
-		    ese_record_get(&rb, mso, cols[i], &vb, &st) || ese_record_get(&ra, mso, ctype, &vt, &st) ||
-		    ese_record_get(&ra, mso, cid, &vi, &st) || va.len != 4 || vb.len != 4 || vt.len != 2 || vi.len != 4)
+	uint32_t root_a, objid;
+	for (size_t i = 0; i < nd && root_named(mso, &ra, &root_a, &objid); i++) {
+		ese_colval vb;
+		if (cols[i]->id != 4 || ese_record_get(&rb, mso, cols[i], &vb, &st) || vb.len != 4)
 			continue;
-		uint16_t type = get_le16(vt.data);
-		if (type != ESE_SYSOBJ_TABLE && type != ESE_SYSOBJ_INDEX && type != ESE_SYSOBJ_LV)
-			continue;
-		uint32_t objid = get_le32(vi.data);
-		if (!root_ok(c, get_le32(va.data), objid) && root_ok(c, get_le32(vb.data), objid)) {
+		if (!root_ok(c, root_a, objid) && root_ok(c, get_le32(vb.data), objid)) {
 			*why = "MSysObjects is the damaged copy (its root page is not the object's root, the shadow's is): "
 			       "run eseutil /p";
 			return 0;
@@ -451,18 +463,11 @@ static int shadow_replace(struct ictx *c, const ese_table *mso, const uint8_t *k
 		*why = "MSysObjects' own record cannot be decoded: run eseutil /p";
 		return 0;
 	}
-	const ese_column *ctype = ese_table_find_column(mso, 2), *cid = ese_table_find_column(mso, 3),
-	                 *cpg = ese_table_find_column(mso, 4);
-	ese_colval vt, vi, vp;
-	if (ctype && cid && cpg && !ese_record_get(&ra, mso, ctype, &vt, &st) && !ese_record_get(&ra, mso, cid, &vi, &st) &&
-	    !ese_record_get(&ra, mso, cpg, &vp, &st) && vt.len == 2 && vi.len == 4 && vp.len == 4) {
-		uint16_t type = get_le16(vt.data);
-		if ((type == ESE_SYSOBJ_TABLE || type == ESE_SYSOBJ_INDEX || type == ESE_SYSOBJ_LV) &&
-		    !root_ok(c, get_le32(vp.data), get_le32(vi.data))) {
-			*why = "MSysObjects' record names a page that is not the object's root: the catalog is no better "
-			       "than its shadow; run eseutil /p";
-			return 0;
-		}
+	uint32_t root, objid;
+	if (root_named(mso, &ra, &root, &objid) && !root_ok(c, root, objid)) {
+		*why = "MSysObjects' record names a page that is not the object's root: the catalog is no better "
+		       "than its shadow; run eseutil /p";
+		return 0;
 	}
 	ese_sbuf ks;
 	ese_sbuf_init(&ks);

@@ -1294,23 +1294,6 @@ out:
 	return err;
 }
 
-static void logtime_now(ese_logtime *t)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	struct tm tm;
-	gmtime_r(&ts.tv_sec, &tm);
-	unsigned ms = (unsigned)(ts.tv_nsec / 1000000);
-	t->sec = (uint8_t)tm.tm_sec;
-	t->min = (uint8_t)tm.tm_min;
-	t->hour = (uint8_t)tm.tm_hour;
-	t->day = (uint8_t)tm.tm_mday;
-	t->month = (uint8_t)(tm.tm_mon + 1);
-	t->year = (uint8_t)tm.tm_year;
-	t->b6 = (uint8_t)(1 | ((ms & 0x7F) << 1));     /* UTC, milliseconds */
-	t->b7 = (uint8_t)(((ms >> 7) & 7) << 1);
-}
-
 int ese_update_mark_repaired(const char *path, ese_journal *j, const ese_logtime *when, ese_status *st)
 {
 	ese_db *db;
@@ -1333,7 +1316,7 @@ int ese_update_mark_repaired(const char *path, ese_journal *j, const ese_logtime
 	if (when)
 		h.time_repair = *when;
 	else
-		logtime_now(&h.time_repair);
+		ese_logtime_now(&h.time_repair);
 	ese_dbheader_encode(&h, page, ps);
 	if (j) {
 		err = ese_journal_write_header(j, page, st);

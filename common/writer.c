@@ -13,6 +13,7 @@
  *    per page written; the header's dbtime is the last one used.
  */
 #include "ese_writer.h"
+#include "ese_cli.h"
 #include "ese_checksum.h"
 #include "ese_page.h"
 #include "bytes.h"
@@ -24,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 struct ext {
@@ -427,12 +427,10 @@ void ese_writer_time_syncs(ese_writer *w, double *seconds) { w->sync_seconds = s
 
 static int timed_fsync(ese_writer *w)
 {
-	struct timespec a, b;
-	clock_gettime(CLOCK_MONOTONIC, &a);
+	double t0 = ese_now();
 	int r = fsync(w->fd);
-	clock_gettime(CLOCK_MONOTONIC, &b);
 	if (w->sync_seconds)
-		*w->sync_seconds += (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+		*w->sync_seconds += ese_now() - t0;
 	return r;
 }
 

@@ -474,6 +474,13 @@ static int run_err(const struct opts *o)
 	return ESE_EXIT_OK;
 }
 
+/* --threads for /g and /ms: 1 also means every tree in one pass. */
+static ese_integrity_opts integrity_opts(const struct opts *o)
+{
+	ese_integrity_opts io = { .threads = o->threads, .parallel_min_pages = o->threads == 1 ? UINT64_MAX : 0 };
+	return io;
+}
+
 static int run_integrity(const struct opts *o, double t0)
 {
 	ese_db *db;
@@ -493,7 +500,7 @@ static int run_integrity(const struct opts *o, double t0)
 	if (!o->json)
 		printf("Initiating INTEGRITY mode...\n        Database: %s\n\nChecking database integrity.\n\n", o->file);
 	ese_integrity res;
-	ese_integrity_opts io = { .threads = o->threads, .parallel_min_pages = o->threads == 1 ? UINT64_MAX : 0 };
+	ese_integrity_opts io = integrity_opts(o);
 	err = ese_integrity_check_opts(db, &io, &rep, &res, &st);
 	if (jf)
 		fclose(jf);
@@ -711,7 +718,7 @@ static int run_space(const struct opts *o, double t0)
 	ese_reporter rep;
 	ese_reporter_init(&rep, NULL, NULL, 0);
 	ese_integrity res;
-	ese_integrity_opts io = { .threads = o->threads, .parallel_min_pages = o->threads == 1 ? UINT64_MAX : 0 };
+	ese_integrity_opts io = integrity_opts(o);
 	if ((err = ese_integrity_check_opts(db, &io, &rep, &res, &st))) {
 		ese_db_close(db);
 		return op_failed(o, &st, err, t0);

@@ -162,4 +162,7 @@ const char *ese_dbstate_name(uint32_t state);
 /* Milliseconds of a LOGTIME. */
 unsigned ese_logtime_ms(const ese_logtime *t);
 
+/* The current time as a LOGTIME (UTC flag set, milliseconds kept). */
+void ese_logtime_now(ese_logtime *t);
+
 #endif

@@ -365,6 +365,20 @@ START_TEST(test_writer_deterministic)
 }
 END_TEST
 
+/* Rows 1..20000 of tables a and b, interleaved (every third row to b). */
+static void insert_interleaved(ese_creator *c)
+{
+	ese_status st = { 0 };
+	for (uint32_t i = 1; i <= 20000; i++) {
+		uint8_t id[4], grp[4], data[200];
+		put_le32(id, i);
+		put_le32(grp, i % 37);
+		memset(data, (int)(i & 0xff), sizeof(data));
+		ese_create_value v[3] = { { 0, id, 4 }, { 1, grp, 4 }, { 2, data, 50 + i % 150 } };
+		ck_assert_msg(ese_create_insert(c, i % 3 == 0, v, 3, &st) == 0, "%s", st.msg);
+	}
+}
+
 /* ESE_TABLE_IN_ORDER: two declared tables whose inserts interleave (the
  * first streams, the second is sorted: it may not stream while the first
  * does) give the same bytes as the same inserts undeclared, pass /g, and a
@@ -385,14 +399,7 @@ START_TEST(test_create_in_order_tables)
 		ese_creator *c;
 		ese_status st = { 0 };
 		ck_assert_int_eq(ese_create_open(path[declared], 4096, 0, 5, tabs, 2, 90, &c, &st), 0);
-		for (uint32_t i = 1; i <= 20000; i++) {
-			uint8_t id[4], grp[4], data[200];
-			put_le32(id, i);
-			put_le32(grp, i % 37);
-			memset(data, (int)(i & 0xff), sizeof(data));
-			ese_create_value v[3] = { { 0, id, 4 }, { 1, grp, 4 }, { 2, data, 50 + i % 150 } };
-			ck_assert_msg(ese_create_insert(c, i % 3 == 0, v, 3, &st) == 0, "%s", st.msg);
-		}
+		insert_interleaved(c);
 		if (declared) {
 			/* table a streams: a key below the last is refused */
 			uint8_t id[4];
@@ -402,14 +409,7 @@ START_TEST(test_create_in_order_tables)
 			ese_create_abort(c);
 			/* again without the bad row, to compare */
 			ck_assert_int_eq(ese_create_open(path[declared], 4096, 0, 5, tabs, 2, 90, &c, &st), 0);
-			for (uint32_t i = 1; i <= 20000; i++) {
-				uint8_t id2[4], grp[4], data[200];
-				put_le32(id2, i);
-				put_le32(grp, i % 37);
-				memset(data, (int)(i & 0xff), sizeof(data));
-				ese_create_value v2[3] = { { 0, id2, 4 }, { 1, grp, 4 }, { 2, data, 50 + i % 150 } };
-				ck_assert_msg(ese_create_insert(c, i % 3 == 0, v2, 3, &st) == 0, "%s", st.msg);
-			}
+			insert_interleaved(c);
 		}
 		ck_assert_msg(ese_create_commit(c, &st) == 0, "%s", st.msg);
 	}
