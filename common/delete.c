@@ -34,8 +34,11 @@
  *     extent root's bitmap, or a node of its available-extent tree (key =
  *     last page of the extent, 4 bytes big-endian; data = page count),
  *     merged with an available neighbour that lies in the same owned
- *     extent.  Only an available-extent tree that is one root leaf is
- *     changed; a fuller one is refused (JET_errFeatureNotAvailable);
+ *     extent.  A full leaf of that tree makes it grow by one step, with
+ *     the freed page itself as the new page (a split whose parent has
+ *     room, or the root's nodes moved down a level): the page becomes a
+ *     space page instead of an extent.  Pages the tree gives up when an
+ *     extent goes are added to it once that change is complete;
  *  5. every written page gets a dbtime above the header's, and the header
  *     gets the last one at close (ese_delete.h: Dirty first, Clean last).
  *  6. (issue 6) with a journal attached, no page or header copy is written
@@ -76,6 +79,8 @@ struct tree {
 	uint32_t root, objid;
 	int unique;               /* bookmark = key; else key || data */
 	const char *table, *name; /* for messages */
+	uint32_t space_root;      /* a space tree: the root of the tree whose
+	                           * space it records (0 for other trees) */
 };
 
 /* The way down to one leaf entry: pgno and node taken at each level. */
@@ -109,6 +114,8 @@ struct ese_deleter {
 	uint8_t *kbuf;            /* scratch key */
 	struct spec_cache *specs;
 	size_t nspecs;
+	uint32_t *pend;           /* pages a space tree gave up, to add to it */
+	size_t npend, cappend;
 	ese_delete_stats stats;
 };
 
@@ -471,15 +478,6 @@ static int relayout(ese_deleter *d, struct wpage *w, uint32_t flags, unsigned dr
 
 /* ---- available space -------------------------------------------------- */
 
-struct extent {
-	uint8_t key[8];
-	size_t klen;
-	uint8_t data[8];
-	size_t dlen;
-	uint32_t first, last;     /* regular (4-byte key) extents only */
-	int regular;
-};
-
 /* The owned extent of the tree at pgno_oe that holds pgno: [*first, *last].
  * The owned-extent tree is never changed here, so the file is current. */
 static int owned_extent(ese_deleter *d, const struct tree *tr, uint32_t pgno_oe, uint32_t pgno, uint32_t *first,
@@ -511,11 +509,442 @@ static int owned_extent(ese_deleter *d, const struct tree *tr, uint32_t pgno_oe,
 	                tr->table, tr->name, pgno, tr->objid);
 }
 
-/* Adds page pgno to the available space of tree tr's object. */
-static int avail_add(ese_deleter *d, const struct tree *tr, uint32_t pgno, ese_status *st)
+/* The nodes of one page copied out of it (full keys, data, tag index), so
+ * that the page can be re-laid from them with nodes added or changed. */
+struct mnode {
+	uint8_t *key, *data;
+	size_t klen, dlen;
+	unsigned tag;             /* 0 for a node added here */
+};
+
+struct mpage {
+	struct mnode *n;
+	size_t count, cap;
+	uint8_t *arena;
+	size_t used, size;
+};
+
+static void mpage_free(struct mpage *m)
 {
-	struct wpage *rw, *aw;
-	ese_page rpg, apg;
+	free(m->n);
+	free(m->arena);
+	memset(m, 0, sizeof(*m));
+}
+
+/* Loads the live nodes of page pg (pgno) with room for one node more of
+ * up to `extra` bytes of key and data. */
+static int mpage_load(const ese_page *pg, uint32_t pgno, size_t extra, struct mpage *m, ese_status *st)
+{
+	memset(m, 0, sizeof(*m));
+	size_t total = extra;
+	int err = 0;
+	for (unsigned i = 1; i < pg->ntags; i++) {
+		ese_node n;
+		if ((err = ese_page_node(pg, pgno, i, &n, st)))
+			return err;
+		total += n.prefix_len + n.suffix_len + n.data_len;
+	}
+	m->cap = pg->ntags + 1u;
+	m->size = total;
+	m->n = calloc(m->cap, sizeof(*m->n));
+	m->arena = malloc(total ? total : 1);
+	if (!m->n || !m->arena) {
+		mpage_free(m);
+		return ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
+	}
+	for (unsigned i = 1; i < pg->ntags; i++) {
+		ese_node n;
+		if ((err = ese_page_node(pg, pgno, i, &n, st)))
+			break;
+		if (n.flags & ESE_NODE_DELETED)
+			continue;
+		struct mnode *e = &m->n[m->count++];
+		e->key = m->arena + m->used;
+		e->klen = ese_node_key(&n, e->key, m->size - m->used);
+		if (e->klen == (size_t)-1) {
+			err = ese_fail(st, JET_errDatabaseCorrupted, pgno, "page %u: node %u key too long", pgno, i);
+			break;
+		}
+		m->used += e->klen;
+		e->data = m->arena + m->used;
+		e->dlen = n.data_len;
+		memcpy(e->data, n.data, n.data_len);
+		m->used += n.data_len;
+		e->tag = i;
+	}
+	if (err)
+		mpage_free(m);
+	return err;
+}
+
+/* Inserts a node at position at (0-based among the loaded nodes). */
+static void mpage_insert(struct mpage *m, size_t at, const uint8_t *key, size_t klen, const uint8_t *data, size_t dlen)
+{
+	memmove(&m->n[at + 1], &m->n[at], (m->count - at) * sizeof(*m->n));
+	struct mnode *e = &m->n[at];
+	e->key = m->arena + m->used;
+	memcpy(e->key, key, klen);
+	e->klen = klen;
+	m->used += klen;
+	e->data = m->arena + m->used;
+	memcpy(e->data, data, dlen);
+	e->dlen = dlen;
+	m->used += dlen;
+	e->tag = 0;
+	m->count++;
+}
+
+/* The loaded node that was tag `tag` of its page, or -1. */
+static long mpage_find_tag(const struct mpage *m, unsigned tag)
+{
+	for (size_t i = 0; i < m->count; i++)
+		if (m->n[i].tag == tag)
+			return (long)i;
+	return -1;
+}
+
+/* Lays out w as a page of objid with flags, tag 0's line t0 (node keys
+ * compress against its bytes after the first `skip`: a space-tree root's
+ * split buffer), nodes [from, to) of m and the sibling links.  Returns 1,
+ * leaving w unchanged, when they do not fit. */
+static int mpage_lay(ese_deleter *d, struct wpage *w, uint32_t objid, uint32_t flags, const uint8_t *t0,
+                     size_t t0len, size_t skip, const struct mpage *m, size_t from, size_t to, uint32_t prev,
+                     uint32_t next)
+{
+	static const uint8_t none[1];
+	ese_page_builder pb;
+	ese_pb_init(&pb, d->tmp, d->ps, objid, flags & ~(ESE_PF_FLUSH_TYPE | ESE_PF_EMPTY), get_le64(w->buf + 8),
+	            t0len ? t0 : none, t0len);
+	const uint8_t *pfx = (t0len ? t0 : none) + skip;
+	size_t plen = t0len - skip;
+	for (size_t i = from; i < to; i++) {
+		const struct mnode *e = &m->n[i];
+		size_t c = 0, lim = e->klen < plen ? e->klen : plen;
+		while (c < lim && e->key[c] == pfx[c])
+			c++;
+		if (ese_pb_add_node(&pb, e->key, e->klen, c > 2 ? c : 0, e->data, e->dlen))
+			return 1;
+	}
+	ese_pb_finish(&pb, prev, next);
+	memcpy(w->buf, d->tmp, d->ps);
+	w->dirty = 1;
+	return 0;
+}
+
+/* Re-lays w (parsed as pg) in place from m: same flags, tag 0 and links. */
+static int mpage_relay(ese_deleter *d, struct wpage *w, const ese_page *pg, const struct mpage *m, ese_status *st)
+{
+	ese_tag t0;
+	int err = ese_page_tag(pg, w->pgno, 0, &t0, st);
+	if (err)
+		return err;
+	return mpage_lay(d, w, pg->objid, pg->flags, w->buf + t0.off, t0.len, t0.len - pg->prefix_len, m, 0, m->count,
+	                 pg->prev, pg->next);
+}
+
+static int tree_remove(ese_deleter *d, const struct tree *tr, struct path *p, ese_status *st);
+
+/* The extent of the available-extent leaf entry p is on: *last and *cpg,
+ * *w its page and *data its page count's bytes (for a change in place).
+ * *regular is 0 for what is not an ordinary extent: a key that is not 4
+ * bytes (ESE's space pools) or ESE's empty placeholder (count 0). */
+static int ae_entry(ese_deleter *d, const struct tree *aet, const struct path *p, uint32_t *last, uint32_t *cpg,
+                    struct wpage **w, uint8_t **data, int *regular, ese_status *st)
+{
+	int lv = p->depth - 1;
+	ese_page pg;
+	ese_node n;
+	uint8_t k[8];
+	int err = tree_page(d, aet, p->pgno[lv], w, &pg, st);
+	if (err || (err = ese_page_node(&pg, p->pgno[lv], p->idx[lv], &n, st)))
+		return err;
+	*regular = 0;
+	if (ese_node_key(&n, k, sizeof(k)) != 4 || n.data_len < 4)
+		return 0;
+	*last = get_be32(k);
+	*cpg = get_le32(n.data);
+	*data = (*w)->buf + (n.data - (*w)->buf);
+	if (*cpg > *last)
+		return ese_fail(st, JET_errSPAvailExtCorrupted, p->pgno[lv], "page %u: extent of %u pages ending at %u",
+		                p->pgno[lv], *cpg, *last);
+	*regular = *cpg != 0;
+	return 0;
+}
+
+/* *below = key k sorts below the upper bound of the leaf p ends on: its
+ * separator in its parent (none for the root or the right spine). */
+static int below_bound(ese_deleter *d, const struct tree *tr, const struct path *p, const uint8_t *k, size_t kl,
+                       int *below, ese_status *st)
+{
+	*below = 1;
+	if (p->depth < 2)
+		return 0;
+	int lv = p->depth - 2;
+	struct wpage *w;
+	ese_page pg;
+	ese_node n;
+	uint8_t sep[16];
+	int err = tree_page(d, tr, p->pgno[lv], &w, &pg, st);
+	if (err || (err = ese_page_node(&pg, p->pgno[lv], p->idx[lv], &n, st)))
+		return err;
+	size_t sl = ese_node_key(&n, sep, sizeof(sep));
+	if (sl == (size_t)-1)
+		sl = sizeof(sep);     /* a longer separator: its first bytes decide or it is above */
+	if (sl > 0)
+		*below = ese_key_compare(k, kl, sep, sl) < 0;
+	return 0;
+}
+
+/* Splits page j of path p (not the root; its parent has room for one more
+ * node): the upper half of its nodes moves to the spare page sw, which
+ * takes the page's place in its parent, and the page gets a new node
+ * there whose key bounds what it kept.  Leaves stay linked. */
+static int ae_split(ese_deleter *d, const struct tree *aet, const struct path *p, int j, struct wpage *sw,
+                    ese_status *st)
+{
+	uint32_t pgno = p->pgno[j], ppgno = p->pgno[j - 1];
+	struct wpage *w, *pw;
+	ese_page pg, ppg;
+	ese_tag t0;
+	struct mpage m = { 0 }, pm = { 0 };
+	uint8_t sep[16], child[4];
+	int err = tree_page(d, aet, pgno, &w, &pg, st);
+	if (err || (err = ese_page_tag(&pg, pgno, 0, &t0, st)) || (err = mpage_load(&pg, pgno, 0, &m, st)))
+		return err;
+	if (m.count < 2) {
+		err = ese_fail(st, JET_errSPAvailExtCorrupted, pgno, "%s %s: page %u is full with %zu node(s)", aet->table,
+		               aet->name, pgno, m.count);
+		goto out;
+	}
+	size_t total = 0, acc = 0, s = 0;
+	for (size_t i = 0; i < m.count; i++)
+		total += ese_pb_node_cost(m.n[i].klen, 0, m.n[i].dlen);
+	while (s + 1 < m.count && acc < total / 2)
+		acc += ese_pb_node_cost(m.n[s].klen, 0, m.n[s].dlen), s++;
+	if (s == 0)
+		s = 1;
+	int leaf = (pg.flags & ESE_PF_LEAF) != 0;
+	/* a leaf's bound is the first key it gives away; an internal page's
+	 * is the key of the last node it keeps, which stays its last key */
+	const struct mnode *b = leaf ? &m.n[s] : &m.n[s - 1];
+	if (b->klen > sizeof(sep)) {
+		err = ese_fail(st, JET_errSPAvailExtCorrupted, pgno, "%s %s: page %u: key of %zu bytes", aet->table,
+		               aet->name, pgno, b->klen);
+		goto out;
+	}
+	size_t seplen = b->klen;
+	memcpy(sep, b->key, seplen);
+	uint32_t next = pg.next;
+	if (mpage_lay(d, sw, pg.objid, pg.flags & ~ESE_PF_ROOT, NULL, 0, 0, &m, s, m.count, leaf ? pgno : 0,
+	              leaf ? next : 0) ||
+	    mpage_lay(d, w, pg.objid, pg.flags, w->buf + t0.off, t0.len, t0.len - pg.prefix_len, &m, 0, s, pg.prev,
+	              leaf ? sw->pgno : 0)) {
+		err = ese_fail(st, JET_errDatabaseCorrupted, pgno, "%s %s: page %u: half of its nodes do not fit a page",
+		               aet->table, aet->name, pgno);
+		goto out;
+	}
+	if (leaf && next) {
+		struct wpage *nw;
+		ese_page npg;
+		if ((err = tree_page(d, aet, next, &nw, &npg, st)))
+			goto out;
+		put_le32(nw->buf + 16, sw->pgno);
+		nw->dirty = 1;
+	}
+	/* the parent: its node for the page now leads to the spare, and a new
+	 * node before it leads to the page */
+	if ((err = tree_page(d, aet, ppgno, &pw, &ppg, st)) || (err = mpage_load(&ppg, ppgno, seplen + 4, &pm, st)))
+		goto out;
+	long at = mpage_find_tag(&pm, p->idx[j - 1]);
+	if (at < 0 || pm.n[at].dlen < 4) {
+		err = ese_fail(st, JET_errDatabaseCorrupted, ppgno, "page %u: node %u has no child page", ppgno,
+		               p->idx[j - 1]);
+		goto out;
+	}
+	put_le32(pm.n[at].data, sw->pgno);
+	put_le32(child, pgno);
+	mpage_insert(&pm, (size_t)at, sep, seplen, child, 4);
+	if (mpage_relay(d, pw, &ppg, &pm, st) == 1)
+		err = ese_fail(st, JET_errDatabaseCorrupted, ppgno, "%s %s: page %u has no room for a separator", aet->table,
+		               aet->name, ppgno);
+out:
+	mpage_free(&m);
+	mpage_free(&pm);
+	return err;
+}
+
+/* The root is full: its nodes move to the spare page sw (with the root's
+ * key prefix as its tag 0, so they take no more room than before), and
+ * the root keeps one node, with the empty key, leading to it. */
+static int ae_push_down(ese_deleter *d, const struct tree *aet, struct wpage *sw, ese_status *st)
+{
+	struct wpage *w;
+	ese_page pg;
+	ese_tag t0;
+	struct mpage m = { 0 };
+	int err = tree_page(d, aet, aet->root, &w, &pg, st);
+	if (err || (err = ese_page_tag(&pg, aet->root, 0, &t0, st)) || (err = mpage_load(&pg, aet->root, 0, &m, st)))
+		return err;
+	uint32_t root_flags = pg.flags & ~(ESE_PF_LEAF | ESE_PF_PARENT_OF_LEAF);
+	if (pg.flags & ESE_PF_LEAF)
+		root_flags |= ESE_PF_PARENT_OF_LEAF;
+	if (mpage_lay(d, sw, pg.objid, pg.flags & ~ESE_PF_ROOT, pg.prefix, pg.prefix_len, 0, &m, 0, m.count, 0, 0)) {
+		err = ese_fail(st, JET_errDatabaseCorrupted, aet->root, "%s %s: the nodes of root page %u do not fit a page",
+		               aet->table, aet->name, aet->root);
+		goto out;
+	}
+	uint8_t child[4];
+	put_le32(child, sw->pgno);
+	m.count = 0;
+	m.used = 0;
+	mpage_insert(&m, 0, NULL, 0, child, 4);
+	if (mpage_lay(d, w, pg.objid, root_flags, w->buf + t0.off, t0.len, t0.len - pg.prefix_len, &m, 0, 1, 0, 0))
+		err = ese_fail(st, JET_errDatabaseCorrupted, aet->root, "root page %u: one node does not fit", aet->root);
+out:
+	mpage_free(&m);
+	return err;
+}
+
+/* The leaf p ends on has no room for a new extent: the page being freed
+ * (spare) becomes a page of the available-extent tree instead of an
+ * extent in it.  One step of growth per call: the lowest page on the path
+ * whose parent has room splits (the leaf itself when its parent has
+ * room), or, when every page up to the root is full, the root's nodes
+ * move down a level.  Each freed page that meets a full leaf makes room
+ * this way, so the tree grows as far as the extents need. */
+static int ae_grow(ese_deleter *d, const struct tree *aet, const struct path *p, uint32_t spare, ese_status *st)
+{
+	size_t need = ese_pb_node_cost(16, 0, 4);
+	int j = 0;
+	for (int lv = p->depth - 2; lv >= 0; lv--) {
+		struct wpage *w;
+		ese_page pg;
+		int err = tree_page(d, aet, p->pgno[lv], &w, &pg, st);
+		if (err)
+			return err;
+		if (pg.cb_free >= need) {
+			j = lv + 1;
+			break;
+		}
+	}
+	struct wpage *sw;
+	int err = ws_get(d, spare, &sw, st);
+	if (err)
+		return err;
+	err = j ? ae_split(d, aet, p, j, sw, st) : ae_push_down(d, aet, sw, st);
+	if (!err)
+		d->stats.space_pages++;
+	return err;
+}
+
+/* Adds page pgno, inside the owned extent [oe_first, oe_last], to the
+ * available-extent tree aet: it lengthens the extent that ends just
+ * before it or starts just after it (both: they become one), or is a new
+ * extent of one page; a full leaf makes the tree grow (ae_grow). */
+static int ae_add(ese_deleter *d, const struct tree *aet, uint32_t pgno, uint32_t oe_first, uint32_t oe_last,
+                  ese_status *st)
+{
+	uint8_t key[4], lkey[4], *rdata = NULL, *ldata = NULL;
+	uint8_t *got = malloc(ESE_KEY_MAX);
+	struct path pr, pl, p;
+	struct wpage *rw = NULL, *lw = NULL, *w;
+	struct mpage m = { 0 };
+	uint32_t last = 0, cpg = 0, rlast = 0, lfirst = 0, lcpg = 0;
+	int regular = 0, have_right = 0, have_left = 0, err;
+	size_t glen;
+	if (!got)
+		return ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
+	put_be32(key, pgno);
+	/* the first extent ending at or after pgno must not hold it; it is the
+	 * right neighbour when it starts just after it */
+	err = tree_seek(d, aet, key, 4, &pr, got, &glen, st);
+	if (err == 0) {
+		if ((err = ae_entry(d, aet, &pr, &last, &cpg, &rw, &rdata, &regular, st)))
+			goto out;
+		if (regular && last - cpg + 1 <= pgno) {
+			err = ese_fail(st, JET_errSPAvailExtCorrupted, pgno, "%s %s: freed page %u is already available",
+			               aet->table, aet->name, pgno);
+			goto out;
+		}
+		have_right = regular && last - cpg == pgno && last <= oe_last;
+		rlast = last;
+	} else if (err != JET_errRecordNotFound) {
+		goto out;
+	}
+	err = 0;
+	if (pgno > oe_first) {
+		put_be32(lkey, pgno - 1);
+		int f = tree_find(d, aet, lkey, 4, &pl, st);
+		if (f < 0) {
+			err = f;
+			goto out;
+		}
+		if (f == 0) {
+			if ((err = ae_entry(d, aet, &pl, &last, &cpg, &lw, &ldata, &regular, st)))
+				goto out;
+			if (regular && last - cpg + 1 >= oe_first) {
+				have_left = 1;
+				lfirst = last - cpg + 1;
+				lcpg = cpg;
+			}
+		}
+	}
+	if (have_right) {
+		/* the right neighbour grows down to pgno, or to the left one's first
+		 * page, and the left one goes */
+		put_le32(rdata, rlast - (have_left ? lfirst : pgno) + 1);
+		rw->dirty = 1;
+		if (have_left)
+			err = tree_remove(d, aet, &pl, st);
+		goto out;
+	}
+	if (have_left) {
+		/* the left neighbour ends at pgno: its key changes, in place when
+		 * the new key stays below its leaf's bound and the page has room */
+		int below;
+		ese_page pg;
+		if ((err = below_bound(d, aet, &pl, key, 4, &below, st)))
+			goto out;
+		if (below) {
+			int lv = pl.depth - 1;
+			if ((err = tree_page(d, aet, pl.pgno[lv], &w, &pg, st)) || (err = mpage_load(&pg, w->pgno, 0, &m, st)))
+				goto out;
+			long at = mpage_find_tag(&m, pl.idx[lv]);
+			if (at >= 0 && m.n[at].klen == 4 && m.n[at].dlen >= 4) {
+				memcpy(m.n[at].key, key, 4);
+				put_le32(m.n[at].data, lcpg + 1);
+				if ((err = mpage_relay(d, w, &pg, &m, st)) != 1)
+					goto out;
+			}
+			mpage_free(&m);
+		}
+		/* otherwise pgno is an extent of its own beside it */
+	}
+	/* a new extent of one page, in the leaf where its key belongs */
+	uint8_t one[4];
+	ese_page pg;
+	put_le32(one, 1);
+	p.pgno[0] = aet->root;
+	if ((err = descend(d, aet, &p, 0, key, 4, st)) ||
+	    (err = tree_page(d, aet, p.pgno[p.depth - 1], &w, &pg, st)) || (err = mpage_load(&pg, w->pgno, 8, &m, st)))
+		goto out;
+	size_t at = 0;
+	while (at < m.count && ese_key_compare(m.n[at].key, m.n[at].klen, key, 4) < 0)
+		at++;
+	mpage_insert(&m, at, key, 4, one, 4);
+	if ((err = mpage_relay(d, w, &pg, &m, st)) == 1)
+		err = ae_grow(d, aet, &p, pgno, st);
+out:
+	mpage_free(&m);
+	free(got);
+	return err;
+}
+
+/* Adds page pgno to the available space of tree tr's object. */
+static int avail_add_one(ese_deleter *d, const struct tree *tr, uint32_t pgno, ese_status *st)
+{
+	struct wpage *rw;
+	ese_page rpg;
 	ese_space_header sh;
 	ese_tag t0;
 	int err = tree_page(d, tr, tr->root, &rw, &rpg, st);
@@ -543,117 +972,48 @@ static int avail_add(ese_deleter *d, const struct tree *tr, uint32_t pgno, ese_s
 	uint32_t oe_first = 0, oe_last = 0;
 	if ((err = owned_extent(d, tr, sh.pgno_oe, pgno, &oe_first, &oe_last, st)))
 		return err;
-	uint32_t ae = sh.pgno_oe + 1;
-	struct tree aet = { ae, tr->objid, 1, tr->table, "space (available extents)" };
-	if ((err = tree_page(d, &aet, ae, &aw, &apg, st)))
+	struct tree aet = { sh.pgno_oe + 1, tr->objid, 1, tr->table, "space (available extents)", tr->root };
+	struct wpage *aw;
+	ese_page apg;
+	if ((err = tree_page(d, &aet, aet.root, &aw, &apg, st)))
 		return err;
-	if ((apg.flags & (ESE_PF_ROOT | ESE_PF_LEAF | ESE_PF_SPACE_TREE)) != (ESE_PF_ROOT | ESE_PF_LEAF | ESE_PF_SPACE_TREE))
-		return ese_fail(st, JET_errFeatureNotAvailable, ae,
-		                "%s %s: available-extent tree at page %u is not a single root leaf (flags 0x%x)", tr->table,
-		                tr->name, ae, apg.flags);
-	/* the extents, one more slot for the new one */
-	size_t n = apg.ntags > 0 ? apg.ntags - 1u : 0;
-	struct extent *ex = calloc(n + 1, sizeof(*ex));
-	if (!ex)
-		return ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
-	size_t m = 0;
-	long left = -1, right = -1;
-	for (unsigned i = 1; i < apg.ntags; i++) {
-		ese_node nd;
-		if ((err = ese_page_node(&apg, ae, i, &nd, st)))
-			goto out;
-		if (nd.flags & ESE_NODE_DELETED)
-			continue;
-		struct extent *e = &ex[m];
-		e->klen = ese_node_key(&nd, e->key, sizeof(e->key));
-		if (e->klen == (size_t)-1 || nd.data_len > sizeof(e->data)) {
-			err = ese_fail(st, JET_errSPAvailExtCorrupted, ae, "page %u: available-extent node %u of %zu bytes", ae, i,
-			               nd.prefix_len + nd.suffix_len + nd.data_len);
-			goto out;
-		}
-		e->dlen = nd.data_len;
-		memcpy(e->data, nd.data, nd.data_len);
-		if (e->klen == 4 && e->dlen >= 4) {
-			uint32_t cpg = get_le32(e->data);
-			e->last = get_be32(e->key);
-			e->regular = 1;
-			if (cpg == 0) {
-				m++;              /* ESE's empty placeholder: kept as it is */
-				e->regular = 0;
-				continue;
-			}
-			if (cpg > e->last) {
-				err = ese_fail(st, JET_errSPAvailExtCorrupted, ae, "page %u: extent of %u pages ending at %u", ae, cpg,
-				               e->last);
-				goto out;
-			}
-			e->first = e->last - cpg + 1;
-			if (pgno >= e->first && pgno <= e->last) {
-				err = ese_fail(st, JET_errSPAvailExtCorrupted, pgno, "%s %s: freed page %u is already available",
-				               tr->table, tr->name, pgno);
-				goto out;
-			}
-			if (e->last + 1 == pgno && e->first >= oe_first)
-				left = (long)m;
-			if (e->first == pgno + 1 && e->last <= oe_last)
-				right = (long)m;
-		}
-		m++;
-	}
-	if (left >= 0 && right >= 0) {
-		/* one extent from left's first page to right's last */
-		put_le32(ex[right].data, ex[right].last - ex[left].first + 1);
-		memmove(&ex[left], &ex[left + 1], (m - (size_t)left - 1) * sizeof(*ex));
-		m--;
-	} else if (left >= 0) {
-		put_be32(ex[left].key, pgno);
-		put_le32(ex[left].data, pgno - ex[left].first + 1);
-	} else if (right >= 0) {
-		put_le32(ex[right].data, ex[right].last - pgno + 1);
-	} else {
-		/* a new extent of one page, in key order */
-		uint8_t key[4];
-		put_be32(key, pgno);
-		size_t at = 0;
-		while (at < m && ese_key_compare(ex[at].key, ex[at].klen, key, 4) < 0)
-			at++;
-		memmove(&ex[at + 1], &ex[at], (m - at) * sizeof(*ex));
-		memset(&ex[at], 0, sizeof(*ex));
-		memcpy(ex[at].key, key, 4);
-		ex[at].klen = 4;
-		put_le32(ex[at].data, 1);
-		ex[at].dlen = 4;
-		m++;
-	}
-	/* re-lay the root leaf: tag 0 = split buffer (+ key prefix) kept */
-	if ((err = ese_page_tag(&apg, ae, 0, &t0, st)))
-		goto out;
-	const uint8_t *prefix = aw->buf + t0.off + 16;
-	size_t plen = t0.len > 16 ? t0.len - 16u : 0;
-	ese_page_builder pb;
-	ese_pb_init(&pb, d->tmp, d->ps, apg.objid, apg.flags & ~ESE_PF_FLUSH_TYPE, apg.dbtime, aw->buf + t0.off, t0.len);
-	for (size_t i = 0; i < m; i++) {
-		size_t pre = plen > 2 && ex[i].klen >= plen && !memcmp(ex[i].key, prefix, plen) ? plen : 0;
-		if (ese_pb_add_node(&pb, ex[i].key, ex[i].klen, pre, ex[i].data, ex[i].dlen)) {
-			err = ese_fail(st, JET_errFeatureNotAvailable, ae,
-			               "%s %s: available-extent page %u is full (%zu extents); growing the tree is not implemented",
-			               tr->table, tr->name, ae, m);
-			goto out;
-		}
-	}
-	ese_pb_finish(&pb, 0, 0);
-	memcpy(aw->buf, d->tmp, d->ps);
-	aw->dirty = 1;
-out:
-	free(ex);
+	if (!(apg.flags & ESE_PF_SPACE_TREE))
+		return ese_fail(st, JET_errSPAvailExtCorrupted, aet.root,
+		                "%s %s: available-extent root page %u is not a space-tree page (flags 0x%x)", tr->table,
+		                tr->name, aet.root, apg.flags);
+	return ae_add(d, &aet, pgno, oe_first, oe_last, st);
+}
+
+/* Adds page pgno to the available space of tree tr's object, then the
+ * pages its available-extent tree gave up on the way (free_page). */
+static int avail_add(ese_deleter *d, const struct tree *tr, uint32_t pgno, ese_status *st)
+{
+	int err = avail_add_one(d, tr, pgno, st);
+	while (!err && d->npend)
+		err = avail_add_one(d, tr, d->pend[--d->npend], st);
+	d->npend = 0;
 	return err;
 }
 
-/* Flags page pgno Empty and gives it back to tree tr's available space. */
+/* Flags page pgno Empty and gives it back to tree tr's available space.
+ * A page of a space tree waits until that tree's change is complete. */
 static int free_page(ese_deleter *d, const struct tree *tr, struct wpage *w, ese_status *st)
 {
 	put_le32(w->buf + 36, get_le32(w->buf + 36) | ESE_PF_EMPTY);
 	w->dirty = 1;
+	if (tr->space_root) {
+		if (d->npend == d->cappend) {
+			size_t cap = d->cappend ? 2 * d->cappend : 8;
+			uint32_t *np = realloc(d->pend, cap * sizeof(*np));
+			if (!np)
+				return ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
+			d->pend = np;
+			d->cappend = cap;
+		}
+		d->pend[d->npend++] = w->pgno;
+		d->stats.pages_freed++;
+		return 0;
+	}
 	int err = avail_add(d, tr, w->pgno, st);
 	if (!err)
 		d->stats.pages_freed++;
@@ -883,7 +1243,7 @@ static int scan_index(ese_deleter *d, struct plan *pl, const struct tree *tr, co
 static int plan_index(ese_deleter *d, struct plan *pl, const ese_table *t, const ese_index *ix, const ese_record *r,
                       const uint8_t *pk, size_t pklen, ese_status *st)
 {
-	struct tree tr = { ix->pgno_fdp, ix->objid, (ix->flags & ESE_IDX_UNIQUE) != 0, t->name, ix->name };
+	struct tree tr = { ix->pgno_fdp, ix->objid, (ix->flags & ESE_IDX_UNIQUE) != 0, t->name, ix->name, 0 };
 	const ese_key_spec *spec = index_spec(d, t, ix);
 	if (!spec)
 		return ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
@@ -987,7 +1347,7 @@ static int lv_remove(ese_deleter *d, const struct tree *tr, const uint8_t *key, 
 /* Drops one reference to long value lid; removes it at 0. */
 static int lv_unref(ese_deleter *d, const ese_table *t, const uint8_t *lid, size_t lidlen, ese_status *st)
 {
-	struct tree tr = { t->lv_pgno_fdp, t->lv_objid, 1, t->name, "long values" };
+	struct tree tr = { t->lv_pgno_fdp, t->lv_objid, 1, t->name, "long values", 0 };
 	uint8_t key[8];
 	if (lidlen == 4) {
 		put_be32(key, get_le32(lid));
@@ -1116,7 +1476,7 @@ int ese_delete_record(ese_deleter *d, const char *table, const uint8_t *key, siz
 		return ese_fail(st, JET_errObjectNotFound, 0, "no table %s", table);
 	if (klen == 0 || klen > ESE_KEY_MAX)
 		return ese_fail(st, JET_errRecordNotFound, 0, "table %s: a key of %zu bytes names no record", t->name, klen);
-	struct tree data = { t->pgno_fdp, t->objid, 1, t->name, "data" };
+	struct tree data = { t->pgno_fdp, t->objid, 1, t->name, "data", 0 };
 	struct plan pl = { 0 };
 	ese_delete_stats saved = d->stats;
 	uint8_t *rec = NULL;
@@ -1198,7 +1558,7 @@ int ese_delete_index_entry(ese_deleter *d, const char *table, const char *index,
 			ix = &t->indexes[i];
 	if (!ix)
 		return ese_fail(st, JET_errIndexNotFound, 0, "table %s has no secondary index %s", t->name, index);
-	struct tree tr = { ix->pgno_fdp, ix->objid, (ix->flags & ESE_IDX_UNIQUE) != 0, t->name, ix->name };
+	struct tree tr = { ix->pgno_fdp, ix->objid, (ix->flags & ESE_IDX_UNIQUE) != 0, t->name, ix->name, 0 };
 	if (klen > ESE_KEY_MAX || dlen > ESE_KEY_MAX)
 		return ese_fail(st, JET_errRecordNotFound, 0, "table %s index %s: no entry with a key of %zu bytes", t->name,
 		                ix->name, klen);
@@ -1240,7 +1600,7 @@ int ese_delete_lv(ese_deleter *d, const char *table, uint32_t lid, ese_status *s
 		return ese_fail(st, JET_errObjectNotFound, 0, "no table %s", table);
 	if (!t->lv_pgno_fdp)
 		return ese_fail(st, JET_errRecordNotFound, 0, "table %s has no long values", t->name);
-	struct tree tr = { t->lv_pgno_fdp, t->lv_objid, 1, t->name, "long values" };
+	struct tree tr = { t->lv_pgno_fdp, t->lv_objid, 1, t->name, "long values", 0 };
 	uint8_t key[4];
 	put_be32(key, lid);
 	struct path p;
@@ -1281,6 +1641,7 @@ int ese_delete_close(ese_deleter *d, ese_status *st)
 	ws_discard(d);
 	free(d->ws);
 	free(d->specs);
+	free(d->pend);
 	ese_catalog_free(d->cat);
 	ese_db_close(d->db);
 	free(d->tmp);

@@ -85,6 +85,8 @@ typedef struct ese_delete_stats {
 	uint64_t lvs_deleted;      /* long values removed (last reference gone) */
 	uint64_t pages_freed;      /* emptied pages returned to available space */
 	uint64_t internal_freed;   /* of those, internal pages left without children */
+	uint64_t space_pages;      /* of those, pages an available-extent tree
+	                            * took to grow (not available: a space page) */
 	uint64_t pages_written;    /* data pages written (headers not counted) */
 	uint64_t missing;          /* ESE_DELETE_LENIENT: entries / LVs absent */
 } ese_delete_stats;

@@ -2,7 +2,7 @@
  * ese-gen - make a test database with the project's writer.
  *
  *   ese-gen OUT.edb [--page-size N] [--rows N] [--seed N] [--replace]
- *   ese-gen OUT.edb --bench [--rows N] [--payload BYTES] [--delete-half] [--no-stream]
+ *   ese-gen OUT.edb --bench [--rows N] [--payload BYTES] [--delete-half | --delete-runs D,K] [--no-stream]
  *
  * --bench: one table `bench` (Id Long primary key, Grp Long with a
  * non-unique index, Payload Binary of BYTES <= 255 pseudo-random bytes),
@@ -14,7 +14,10 @@
  * `DELETE FROM bench WHERE (id + id / 1000) % 2 = 0` deletes: every other
  * row of the table and every other entry of each Grp value, so that every
  * leaf keeps about half its entries (the space a defragmentation reclaims)
- * and no page empties (the deleter cannot grow an available-extent tree).
+ * and few pages empty (the space stays in the tree, as a store's does).
+ * --delete-runs D,K: then deletes rows in runs: D rows deleted, K kept,
+ * from row 1 on.  Runs longer than a leaf empty pages that no neighbour
+ * joins: many small extents, so the available-extent trees must grow.
  *
  * Table `items`: a primary key, a column of every fixed type, ASCII and
  * binary variable columns, long text and long binary (some above the
@@ -49,6 +52,7 @@ int main(int argc, char **argv)
 	int bench = 0;
 	size_t payload = 200;
 	int delete_half = 0, sorted = 1;
+	uint64_t run_del = 0, run_keep = 0;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--page-size") && i + 1 < argc)
 			ps = (uint32_t)strtoul(argv[++i], NULL, 0);
@@ -60,7 +64,15 @@ int main(int argc, char **argv)
 			bench = 1;
 		else if (!strcmp(argv[i], "--delete-half"))
 			delete_half = 1;
-		else if (!strcmp(argv[i], "--no-stream"))
+		else if (!strcmp(argv[i], "--delete-runs") && i + 1 < argc) {
+			char *end;
+			run_del = strtoull(argv[++i], &end, 10);
+			run_keep = *end == ',' ? strtoull(end + 1, &end, 10) : 0;
+			if (*end || !run_del) {
+				fprintf(stderr, "ese-gen: --delete-runs takes DELETED,KEPT (row counts, DELETED > 0)\n");
+				return 16;
+			}
+		} else if (!strcmp(argv[i], "--no-stream"))
 			sorted = 0;
 		else if (!strcmp(argv[i], "--payload") && i + 1 < argc)
 			payload = strtoul(argv[++i], NULL, 0);
@@ -117,14 +129,14 @@ int main(int argc, char **argv)
 			return 8;
 		}
 		uint64_t deleted = 0;
-		if (delete_half) {
+		if (delete_half || run_del) {
 			ese_deleter *d;
 			if (ese_delete_open(out, 0, &d, &st)) {
 				fprintf(stderr, "ese-gen: %s: %s\n", out, st.msg);
 				return 8;
 			}
 			for (uint64_t r = 1; r <= rows; r++) {
-				if ((r + r / 1000) % 2)
+				if (delete_half ? (r + r / 1000) % 2 != 0 : (r - 1) % (run_del + run_keep) >= run_del)
 					continue;
 				uint8_t key[5];   /* a Long key: 0x7F, then the value big-endian, sign bit flipped */
 				key[0] = 0x7F;
