@@ -121,9 +121,8 @@ const ese_catalog *ese_delete_catalog(const ese_deleter *d);
  *   JET_errSPAvailExtCorrupted / JET_errSPOwnExtCorrupted
  *                                  an emptied page is already available /
  *                                  not owned by its tree
- *   JET_errFeatureNotAvailable     an emptied page would have to go to an
- *                                  available-extent tree that is not a
- *                                  single root leaf, or that leaf is full
+ *   JET_errFeatureNotAvailable     an emptied page of a single-extent tree
+ *                                  larger than 32 pages (no bit for it)
  *   JET_errDatabaseCorrupted / JET_errBadPageLink  a tree on the way is damaged
  *   JET_errDiskIO / JET_errDiskFull  writing failed: the deleter is then
  *                                  unusable and the header stays Dirty

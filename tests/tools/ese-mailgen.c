@@ -2,7 +2,7 @@
  * ese-mailgen - make a mail store (docs/mailstore.md) by simulating its life.
  *
  *   ese-mailgen OUT.edb [--size BYTES | --messages N] [--seed S] [--page-size P]
- *                       [--replace] [--no-delete] [--damage KIND]
+ *                       [--replace] [--no-delete] [--purge PCT] [--damage KIND]
  *
  * Six tables modelled on an Exchange private store (priv1.edb): Mailbox,
  * Folder, Message, MessageFolder, Attachment, AttachmentMessage.  The store
@@ -52,13 +52,16 @@
 
 static const char usage_text[] =
 	"usage: ese-mailgen OUT.edb [--size BYTES | --messages N] [--seed S] [--page-size P]\n"
-	"                   [--replace] [--no-delete] [--damage KIND]\n"
+	"                   [--replace] [--no-delete] [--purge PCT] [--damage KIND]\n"
 	"  --size BYTES     aim for a file of about BYTES (suffix K, M, G)\n"
 	"  --messages N     deliver until N messages remain (default 500)\n"
 	"  --seed S         simulation and database seed (default 1)\n"
 	"  --page-size P    2048 .. 32768 (default 4096, as Exchange 2003)\n"
 	"  --replace        replace OUT.edb if it exists\n"
 	"  --no-delete      leave deleted rows out instead of deleting a share in place\n"
+	"  --purge PCT      a retention purge: PCT% of the messages that would be kept\n"
+	"                   (0..90) are deleted everywhere, in place, after commit: the\n"
+	"                   file keeps their pages as free space (default 0)\n"
 	"  --damage KIND    make one row logically wrong; KIND is one of\n"
 	"                   wrong-folder-counts wrong-mailbox-totals wrong-message-refcount\n"
 	"                   wrong-attachment-refcount orphan-message dangling-link\n"
@@ -448,7 +451,7 @@ struct gen {
 	FILE *dellist;                   /* (table, key1, key2) of rows to delete after commit */
 	uint32_t part_every, part_seen;  /* see pick_inplace */
 	uint32_t gone_every, gone_seen;
-	uint32_t msg_budget, att_budget; /* caps: each freed long value is one available extent */
+	unsigned purge;                  /* --purge: percent of kept messages purged in place */
 	uint64_t inplace_rows;
 
 	/* what was made */
@@ -529,12 +532,8 @@ static int deleted_row(struct gen *g, size_t table, uint32_t key1, uint32_t key2
  * Whether a message with something deleted is deleted in place: every
  * part_every-th message that lost some copies (its dead links), every
  * gone_every-th message deleted everywhere (the message, its links and
- * attachment links), spread over the whole store.  Whole messages are also
- * capped (msg_budget), and so are attachments (att_budget, in
- * close_attachment), because the delete API returns an emptied page to
- * its tree's available-extent tree only while that tree is one root leaf:
- * each long value freed is one extent there, and a leaf holds a few
- * hundred on 4 KiB pages.  Deleting a link frees no long value.
+ * attachment links), spread over the whole store; every message a
+ * retention purge (--purge) takes.
  */
 static int pick_inplace(struct gen *g, int gone)
 {
@@ -542,10 +541,7 @@ static int pick_inplace(struct gen *g, int gone)
 		return 0;
 	if (!gone)
 		return g->part_seen++ % g->part_every == 0;
-	if (g->gone_seen++ % g->gone_every || !g->msg_budget)
-		return 0;
-	g->msg_budget--;
-	return 1;
+	return g->gone_seen++ % g->gone_every == 0;
 }
 
 /* An attachment's data: the file type's magic bytes, then noise (or
@@ -594,12 +590,10 @@ static int close_attachment(struct gen *g, struct attachment *a)
 	int err = 0;
 	a->used = 0;
 	/* no message holds it any more: deleted (in place if deleted messages'
-	 * links to it were inserted, and the cap allows) */
-	int inplace = !a->refs && a->dead_links && g->att_budget;
+	 * links to it were inserted) */
+	int inplace = !a->refs && a->dead_links;
 	if (!a->refs && !inplace)
 		return deleted_row(g, T_ATTACHMENT, a->id, 0, 0);
-	if (inplace)
-		g->att_budget--;
 	uint32_t refcount = inplace ? a->dead_links : a->refs;
 	if (!inplace && g->damage == D_ATTACHMENT_REFCOUNT && !g->damaged && a->refs >= 2) {
 		refcount = a->refs - 1;
@@ -980,6 +974,15 @@ static int deliver(struct gen *g, uint32_t id)
 			allread &= l[i].read;
 		}
 	int gone = !nalive;                 /* deleted everywhere */
+	int purged = 0;
+	if (g->purge && !gone && rbelow(&g->r, 100) < g->purge) {
+		/* the retention purge takes it: every copy goes (drawn only with
+		 * --purge, so that without it the store is as it always was) */
+		for (int i = 0; i < n; i++)
+			l[i].alive = 0;
+		nalive = 0;
+		gone = purged = 1;
+	}
 	uint32_t blen = body_size(g);
 	uint32_t size = blen;
 	for (int i = 0; i < natt; i++)
@@ -1003,7 +1006,7 @@ static int deliver(struct gen *g, uint32_t id)
 	uint8_t subject[256];
 	size_t sl = utf16(subject, 254, subj8);
 	make_body(g, g->bbuf, blen, greet, fromname);
-	int inplace = nalive < n ? pick_inplace(g, gone) : 0;
+	int inplace = purged ? g->inplace : nalive < n ? pick_inplace(g, gone) : 0;
 
 	/* --damage orphan-message / dangling-link: a deleted message without
 	 * attachments comes back half-deleted */
@@ -1252,6 +1255,7 @@ int main(int argc, char **argv)
 	uint32_t ps = 4096;
 	unsigned flags = 0;
 	int damage = D_NONE, inplace = 1;
+	unsigned purge = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		char *end;
@@ -1282,6 +1286,11 @@ int main(int argc, char **argv)
 			flags |= ESE_CREATE_REPLACE;
 		} else if (!strcmp(a, "--no-delete")) {
 			inplace = 0;
+		} else if (!strcmp(a, "--purge") && v) {
+			purge = (unsigned)strtoul(v, &end, 10);
+			if (*end || purge > 90)
+				return fprintf(stderr, "ese-mailgen: --purge '%s' is not a percentage (0 .. 90)\n", v), usage();
+			i++;
 		} else if (!strcmp(a, "--damage") && v) {
 			for (int k = 1; k < (int)NELEM(damage_names); k++)
 				if (!strcmp(v, damage_names[k]))
@@ -1348,8 +1357,7 @@ int main(int argc, char **argv)
 	 * spread over the store */
 	g->part_every = (uint32_t)(want * 3 / 10 / 2048) + 1;
 	g->gone_every = (uint32_t)(want / 10 / 64) + 1;
-	g->msg_budget = 64;
-	g->att_budget = 16;
+	g->purge = purge;
 	g->mb = calloc(g->nmb, sizeof(*g->mb));
 	g->fo = calloc((size_t)g->nmb * FOLDERS_PER_MAILBOX, sizeof(*g->fo));
 	g->abuf = malloc(g->amax);
