@@ -205,12 +205,14 @@ struct walk {
 	int space;                    /* a space tree: counts as space pages */
 	int leaf_depth;
 	uint32_t last_leaf, last_leaf_next;
-	uint8_t prev[KEYBUF];
+	/* bookmarks: keyring[kp] the previous entry's, the other the current
+	 * one's (W_PREV, W_ENTRY); the two swap instead of being copied */
+	uint8_t keyring[2][KEYBUF];
+	int kp;
 	size_t prev_len;
 	int have_prev;
 	entry_fn on_entry;
 	void *arg;
-	uint8_t entry_key[KEYBUF];
 	/* a run of a parallel walk after the first: its first leaf's back link
 	 * and first key are kept for the stitching instead of checked */
 	int seam;
@@ -342,19 +344,28 @@ static int load_page(struct walk *w, uint32_t pgno, int depth, ese_page *pg)
 	/* tags inside the page, counters matching them */
 	uint64_t sum = 0;
 	uint32_t maxend = 0;
+	/* the tag array read directly (ese_page_tag's rule: the line inside
+	 * the data area); on a bad tag, ese_page_tag words the report */
+	uint32_t mask = pg->large ? 0x7FFF : 0x1FFF, area = c->ps - pg->hdr_len - 4u * pg->ntags;
+	const uint8_t *tags = pg->buf + c->ps - 4u * pg->ntags;
 	for (unsigned i = 0; i < pg->ntags; i++) {
-		ese_tag t;
-		if (ese_page_tag(pg, pgno, i, &t, &st)) {
-			ese_report(c->rep, ESE_PR_PAGE_LAYOUT, &at, "%s", st.msg);
+		const uint8_t *tp = tags + 4u * (pg->ntags - 1u - i);
+		uint32_t len = get_le16(tp) & mask, off = get_le16(tp + 2) & mask;
+		if (off > area || len > area - off) {
+			ese_tag t;
+			if (ese_page_tag(pg, pgno, i, &t, &st))
+				ese_report(c->rep, ESE_PR_PAGE_LAYOUT, &at, "%s", st.msg);
+			else
+				ese_report(c->rep, ESE_PR_PAGE_LAYOUT, &at, "tag %u lies outside the data area", i);
 			return -1;
 		}
-		if (i > 0 && t.len == 0) {
+		if (i > 0 && len == 0) {
 			ese_report(c->rep, ESE_PR_PAGE_LAYOUT, &at, "tag %u has length 0", i);
 			return -1;
 		}
-		sum += t.len;
-		if (t.off + t.len - pg->hdr_len > maxend)
-			maxend = t.off + t.len - pg->hdr_len;
+		sum += len;
+		if (off + len > maxend)
+			maxend = off + len;
 	}
 	uint64_t expect = (uint64_t)c->ps - pg->hdr_len - sum - 4ull * pg->ntags;
 	if (pg->cb_free != expect)
@@ -381,6 +392,45 @@ static void check_owner(struct walk *w, uint32_t pgno)
 	const struct span *a = find_span(c->avail, c->navail, pgno);
 	if (a)
 		ese_report(c->rep, ESE_PR_SPACE_USED_AND_AVAIL, &at, "objid %u lists it as available", a->objid);
+}
+
+#define W_PREV(w) ((w)->keyring[(w)->kp])
+#define W_ENTRY(w) ((w)->keyring[!(w)->kp])
+
+/* The bookmark of leaf node i into out (KEYBUF bytes); its length,
+ * or (size_t)-1 when the node does not decode (leaf_entries reports it). */
+static size_t leaf_bookmark(const struct walk *w, const ese_page *pg, uint32_t pgno, unsigned i, uint8_t *out)
+{
+	ese_node n;
+	ese_status st;
+	ese_status_init(&st);
+	if (ese_page_node(pg, pgno, i, &n, &st))
+		return (size_t)-1;
+	size_t klen = ese_node_key(&n, out, ESE_KEY_MAX);
+	if (klen == (size_t)-1 || w->unique)
+		return klen;
+	size_t d = n.data_len < ESE_KEY_MAX ? n.data_len : ESE_KEY_MAX;
+	memcpy(out + klen, n.data, d);
+	return klen + d;
+}
+
+/* Whether the last entry of leaf pg decodes and sorts below hi. */
+static int hi_last_below(struct walk *w, const ese_page *pg, uint32_t pgno, const uint8_t *hi, size_t hilen)
+{
+	size_t len = leaf_bookmark(w, pg, pgno, pg->ntags - 1u, W_ENTRY(w));
+	return len != (size_t)-1 && ese_key_compare(W_ENTRY(w), len, hi, hilen) < 0;
+}
+
+/* Every entry of leaf pg against hi (its entries do not ascend). */
+static void hi_every_entry(struct walk *w, const ese_page *pg, uint32_t pgno, const uint8_t *hi, size_t hilen)
+{
+	ese_where at = where(w, pgno, -1);
+	for (unsigned i = 1; i < pg->ntags; i++) {
+		size_t len = leaf_bookmark(w, pg, pgno, i, W_ENTRY(w));
+		at.node = (int)i;
+		if (len != (size_t)-1 && ese_key_compare(W_ENTRY(w), len, hi, hilen) >= 0)
+			ese_report(w->c->rep, ESE_PR_TREE_SEPARATOR, &at, "key is not below the parent's separator");
+	}
 }
 
 static void leaf_entries(struct walk *w, uint32_t pgno, const ese_page *pg, int depth, const uint8_t *lo,
@@ -414,6 +464,16 @@ static void leaf_entries(struct walk *w, uint32_t pgno, const ese_page *pg, int 
 		ts->leaf_bytes_free += pg->cb_free;
 		ts->leaf_bytes_used += c->ps - pg->hdr_len - pg->cb_free;
 	}
+	/* Bounds: an entry above an earlier entry of this page that is at or
+	 * above lo is at or above lo too; and when the page's last entry is
+	 * below hi and its entries ascend, all are below hi.  So lo is compared
+	 * only until an entry meets it (again after an entry out of order), and
+	 * hi once, with the last entry; when the entries turn out not to
+	 * ascend, every entry is compared with hi after the loop (the reports
+	 * are the same; only their order within a damaged page differs). */
+	int lo_met = 0, ascending = 1, in_page = 0, hi_each = 0;
+	if (hi && pg->ntags > 1 && !hi_last_below(w, pg, pgno, hi, hilen))
+		hi_each = 1;
 	for (unsigned i = 1; i < pg->ntags; i++) {
 		ese_node n;
 		ese_status st;
@@ -424,7 +484,7 @@ static void leaf_entries(struct walk *w, uint32_t pgno, const ese_page *pg, int 
 			continue;
 		}
 		/* the bookmark: key, or key || data in a non-unique tree */
-		size_t klen = ese_node_key(&n, w->entry_key, ESE_KEY_MAX);
+		size_t klen = ese_node_key(&n, W_ENTRY(w), ESE_KEY_MAX);
 		if (klen == (size_t)-1) {
 			ese_report(c->rep, ESE_PR_PAGE_LAYOUT, &at, "key longer than %d bytes", ESE_KEY_MAX);
 			continue;
@@ -432,25 +492,33 @@ static void leaf_entries(struct walk *w, uint32_t pgno, const ese_page *pg, int 
 		size_t blen = klen;
 		if (!w->unique) {
 			size_t d = n.data_len < ESE_KEY_MAX ? n.data_len : ESE_KEY_MAX;
-			memcpy(w->entry_key + klen, n.data, d);
+			memcpy(W_ENTRY(w) + klen, n.data, d);
 			blen += d;
 		}
+		int above_prev = 0;
 		if (w->have_prev) {
-			int cmp = ese_key_compare(w->prev, w->prev_len, w->entry_key, blen);
+			int cmp = ese_key_compare(W_PREV(w), w->prev_len, W_ENTRY(w), blen);
 			if (cmp > 0)
 				ese_report(c->rep, ESE_PR_TREE_KEY_ORDER, &at, "key sorts before the entry preceding it");
 			else if (cmp == 0)
 				ese_report(c->rep, ESE_PR_TREE_DUP_KEY, &at, "same %s as the entry preceding it",
 				           w->unique ? "key" : "key and data");
+			above_prev = cmp < 0 && in_page;
+			if (in_page && cmp >= 0)
+				ascending = 0;
 		} else if (w->seam) {
-			memcpy(w->first_key, w->entry_key, blen);
+			memcpy(w->first_key, W_ENTRY(w), blen);
 			w->first_len = blen;
 		}
-		if (lo && ese_key_compare(w->entry_key, blen, lo, lolen) < 0)
-			ese_report(c->rep, ESE_PR_TREE_SEPARATOR, &at, "key sorts before the parent's lower separator");
-		if (hi && ese_key_compare(w->entry_key, blen, hi, hilen) >= 0)
+		in_page = 1;
+		if (lo && !(lo_met && above_prev)) {
+			lo_met = ese_key_compare(W_ENTRY(w), blen, lo, lolen) >= 0;
+			if (!lo_met)
+				ese_report(c->rep, ESE_PR_TREE_SEPARATOR, &at, "key sorts before the parent's lower separator");
+		}
+		if (hi_each && ese_key_compare(W_ENTRY(w), blen, hi, hilen) >= 0)
 			ese_report(c->rep, ESE_PR_TREE_SEPARATOR, &at, "key is not below the parent's separator");
-		memcpy(w->prev, w->entry_key, blen);
+		w->kp = !w->kp;          /* the current bookmark is now W_PREV */
 		w->prev_len = blen;
 		w->have_prev = 1;
 		if (n.flags & ESE_NODE_DELETED)
@@ -468,8 +536,10 @@ static void leaf_entries(struct walk *w, uint32_t pgno, const ese_page *pg, int 
 			ts->packed_cur += cost;
 		}
 		if (w->on_entry)
-			w->on_entry(w, pgno, (int)i, w->entry_key, klen, n.data, n.data_len);
+			w->on_entry(w, pgno, (int)i, W_PREV(w), klen, n.data, n.data_len);
 	}
+	if (hi && !hi_each && !ascending)
+		hi_every_entry(w, pg, pgno, hi, hilen);
 }
 
 /* Walks the subtree at pgno (depth 0 = root); lo/hi bound its bookmarks
@@ -840,7 +910,7 @@ static int walk_tree_parallel(struct ctx *c, struct walk *w, const struct object
 			continue;
 		const struct run *p = &sh.runs[i - 1];
 		if (r->w.first_prev != p->w.last_leaf || p->w.last_leaf_next != r->w.first_leaf ||
-		    ese_key_compare(p->w.prev, p->w.prev_len, r->w.first_key, r->w.first_len) >= 0)
+		    ese_key_compare(W_PREV(&p->w), p->w.prev_len, r->w.first_key, r->w.first_len) >= 0)
 			goto out;
 	}
 	if (sh.runs[nruns - 1].w.last_leaf_next != 0 ||
@@ -1189,6 +1259,11 @@ struct lvset {
 	size_t n, cap;
 };
 
+static int limited_type(uint32_t coltyp)
+{
+	return coltyp == JET_coltypBinary || coltyp == JET_coltypText;
+}
+
 struct table_walk {
 	const ese_table *t;
 	struct lvset lvs;
@@ -1197,7 +1272,69 @@ struct table_walk {
 	int in_lv;
 	size_t chunk;
 	uint32_t max_fixed, max_var;
+	/* the quick record check (record_fits): for each last fixed column id
+	 * L, the end of the fixed data the columns up to L need, and whether
+	 * one of them has no valid offset; for each variable column, its
+	 * length limit (0: none) */
+	uint32_t fixed_need[128];
+	uint8_t fixed_bad[128];
+	uint32_t var_limit[128];
 };
+
+/* Fills tw's quick-check tables from its table's columns. */
+static void table_walk_init(struct table_walk *tw, const ese_table *t)
+{
+	memset(tw, 0, sizeof(*tw));
+	tw->t = t;
+	for (size_t i = 0; i < t->ncolumns; i++) {
+		const ese_column *col = &t->columns[i];
+		uint32_t id = col->id;
+		if (id >= 1 && id < 128) {
+			size_t n = ese_coltyp_fixed_size(col->coltyp);
+			uint64_t end = (uint64_t)col->record_offset + (n ? n : col->size);
+			for (uint32_t l = id; l < 128; l++) {
+				if (col->record_offset < 4)
+					tw->fixed_bad[l] = 1;
+				if (end > tw->fixed_need[l])
+					tw->fixed_need[l] = end > UINT32_MAX ? UINT32_MAX : (uint32_t)end;
+			}
+		}
+		if (id < 128 && id > tw->max_fixed)
+			tw->max_fixed = id;
+		if (id >= 128 && id < 256) {
+			if (id > tw->max_var)
+				tw->max_var = id;
+			if (col->size && limited_type(col->coltyp))
+				tw->var_limit[id - 128] = col->size;
+		}
+	}
+}
+
+/* Whether every fixed and variable column of r decodes and keeps to its
+ * length limit, which is what on_record's column loop would find; when
+ * not, that loop runs and says where.  (Null variable columns are not
+ * checked, as ese_record_get does not.) */
+static int record_fits(const struct table_walk *tw, const ese_record *r)
+{
+	size_t nullbytes = (r->fixed_last + 7) / 8;
+	if (r->fixed_last > 127 || tw->fixed_bad[r->fixed_last] ||
+	    tw->fixed_need[r->fixed_last] > r->fixed_end - nullbytes)
+		return 0;
+	size_t nvar = r->var_last > 127 ? r->var_last - 127u : 0, start = 0, area = r->tagged - r->var_data;
+	const uint8_t *vo = r->data + r->fixed_end;
+	for (size_t k = 0; k < nvar; k++) {
+		uint16_t endw = get_le16(vo + 2 * k);
+		size_t end = endw & 0x7FFF;
+		if (!(endw & 0x8000)) {
+			if (start > end || end > area)
+				return 0;
+			if (tw->var_limit[k] && end - start > tw->var_limit[k])
+				return 0;
+		}
+		start = end;
+	}
+	return 1;
+}
 
 static void lv_end(struct walk *w, struct table_walk *tw, uint32_t pgno)
 {
@@ -1279,11 +1416,6 @@ static int lv_exists(const struct table_walk *tw, uint64_t lid)
 	return lo < tw->lvs.n && tw->lvs.lid[lo] == lid;
 }
 
-static int limited_type(uint32_t coltyp)
-{
-	return coltyp == JET_coltypBinary || coltyp == JET_coltypText;
-}
-
 static void check_value(struct walk *w, struct table_walk *tw, const ese_column *col, const ese_colval *v,
                         uint32_t pgno, int node)
 {
@@ -1318,6 +1450,31 @@ static void check_value(struct walk *w, struct table_walk *tw, const ese_column 
 	}
 }
 
+/* The tagged columns of record r: each decodes, is defined, and its
+ * values keep to their limits and long-value references. */
+static void check_tagged(struct walk *w, struct table_walk *tw, const ese_record *r, uint32_t pgno, int node)
+{
+	ese_status st;
+	ese_status_init(&st);
+	for (size_t i = 0; i < r->ntagged; i++) {
+		uint32_t fid;
+		ese_colval v;
+		if (ese_record_tagged_at(r, i, &fid, &v, &st)) {
+			ese_where at = where(w, pgno, node);
+			ese_report(w->c->rep, ESE_PR_REC_UNDECODABLE, &at, "tagged entry %zu: %s", i, st.msg);
+			break;
+		}
+		const ese_column *col = ese_table_find_column(tw->t, fid);
+		if (!col) {
+			ese_where at = where(w, pgno, node);
+			ese_report(w->c->rep, ESE_PR_REC_UNKNOWN_COLUMN, &at, "tagged column %u", fid);
+			continue;
+		}
+		if (v.present)
+			check_value(w, tw, col, &v, pgno, node);
+	}
+}
+
 static void on_record(struct walk *w, uint32_t pgno, int node, const uint8_t *key, size_t klen, const uint8_t *data,
                       size_t dlen)
 {
@@ -1325,15 +1482,21 @@ static void on_record(struct walk *w, uint32_t pgno, int node, const uint8_t *ke
 	(void)klen;
 	struct table_walk *tw = w->arg;
 	const ese_table *t = tw->t;
-	ese_where at = where(w, pgno, node);
 	ese_status st;
 	ese_status_init(&st);
 	ese_record r;
 	w->c->res->records++;
 	if (ese_record_parse(&r, data, dlen, w->c->large, &st)) {
+		ese_where at = where(w, pgno, node);
 		ese_report(w->c->rep, ESE_PR_REC_UNDECODABLE, &at, "%s", st.msg);
 		return;
 	}
+	if (r.fixed_last <= tw->max_fixed && (r.var_last <= 127 || r.var_last <= tw->max_var) && record_fits(tw, &r)) {
+		if (r.ntagged)
+			check_tagged(w, tw, &r, pgno, node);
+		return;
+	}
+	ese_where at = where(w, pgno, node);
 	if (r.fixed_last > tw->max_fixed)
 		ese_report(w->c->rep, ESE_PR_REC_UNKNOWN_COLUMN, &at, "fixed columns up to %u, the table defines up to %u",
 		           r.fixed_last, tw->max_fixed);
@@ -1356,21 +1519,7 @@ static void on_record(struct walk *w, uint32_t pgno, int node, const uint8_t *ke
 		if (v.present && col->size && limited_type(col->coltyp))
 			check_value(w, tw, col, &v, pgno, node);
 	}
-	for (size_t i = 0; i < r.ntagged; i++) {
-		uint32_t fid;
-		ese_colval v;
-		if (ese_record_tagged_at(&r, i, &fid, &v, &st)) {
-			ese_report(w->c->rep, ESE_PR_REC_UNDECODABLE, &at, "tagged entry %zu: %s", i, st.msg);
-			break;
-		}
-		const ese_column *col = ese_table_find_column(t, fid);
-		if (!col) {
-			ese_report(w->c->rep, ESE_PR_REC_UNKNOWN_COLUMN, &at, "tagged column %u", fid);
-			continue;
-		}
-		if (v.present)
-			check_value(w, tw, col, &v, pgno, node);
-	}
+	check_tagged(w, tw, &r, pgno, node);
 }
 
 /* ---- pass 2: catalog ---------------------------------------------------------- */
@@ -1751,16 +1900,9 @@ int ese_integrity_check_opts(ese_db *db, const ese_integrity_opts *opts, ese_rep
 		}
 		if (o->kind != ESE_TREE_TABLE)
 			continue;
-		struct table_walk tw = { 0 };
-		tw.t = o->table;
+		struct table_walk tw;
+		table_walk_init(&tw, o->table);
 		tw.chunk = ese_lv_chunk_size(o->table, c.ps);
-		for (size_t k = 0; k < o->table->ncolumns; k++) {
-			uint32_t id = o->table->columns[k].id;
-			if (id < 128 && id > tw.max_fixed)
-				tw.max_fixed = id;
-			if (id >= 128 && id < 256 && id > tw.max_var)
-				tw.max_var = id;
-		}
 		for (size_t k = i + 1; k < c.nobjs && c.objs[k].parent == (int)i; k++)
 			if (c.objs[k].kind == ESE_TREE_LV && c.objs[k].ok)
 				walk_object_tree(&c, &c.objs[k], &tw);

@@ -60,10 +60,11 @@ int ese_page_parse(ese_page *pg, const uint8_t *buf, uint32_t size, uint32_t pgn
 	return 0;
 }
 
-int ese_page_tag(const ese_page *pg, uint32_t pgno, unsigned i, ese_tag *t, ese_status *st)
+/* Tag i's line, 0 when it lies inside the data area (the caller checked
+ * i < ntags); inline so that node decoding, once per entry in every tree
+ * walk, does not pay a call for it. */
+static inline __attribute__((always_inline)) int tag_line(const ese_page *pg, unsigned i, ese_tag *t)
 {
-	if (i >= pg->ntags)
-		return ese_fail(st, JET_errDatabaseCorrupted, pgno, "page %u: tag %u of %u", pgno, i, pg->ntags);
 	const uint8_t *p = pg->buf + pg->size - 4 * (i + 1);
 	uint16_t cb = get_le16(p), ib = get_le16(p + 2);
 	uint32_t mask = pg->large ? 0x7FFF : 0x1FFF;
@@ -72,9 +73,7 @@ int ese_page_tag(const ese_page *pg, uint32_t pgno, unsigned i, ese_tag *t, ese_
 	t->flags = 0;
 	uint32_t end = pg->size - 4u * pg->ntags;
 	if (t->off > end || t->len > end - t->off)
-		return ese_fail(st, JET_errDatabaseCorrupted, pgno,
-		                "page %u: tag %u (ib %u, cb %u) lies outside the data area", pgno, i,
-		                ib & mask, t->len);
+		return -1;
 	if (!pg->large)
 		t->flags = ib >> 13;
 	else if (i > 0 && t->len >= 2)
@@ -82,15 +81,27 @@ int ese_page_tag(const ese_page *pg, uint32_t pgno, unsigned i, ese_tag *t, ese_
 	return 0;
 }
 
+int ese_page_tag(const ese_page *pg, uint32_t pgno, unsigned i, ese_tag *t, ese_status *st)
+{
+	if (i >= pg->ntags)
+		return ese_fail(st, JET_errDatabaseCorrupted, pgno, "page %u: tag %u of %u", pgno, i, pg->ntags);
+	if (tag_line(pg, i, t)) {
+		const uint8_t *p = pg->buf + pg->size - 4 * (i + 1);
+		return ese_fail(st, JET_errDatabaseCorrupted, pgno,
+		                "page %u: tag %u (ib %u, cb %u) lies outside the data area", pgno, i,
+		                get_le16(p + 2) & (pg->large ? 0x7FFF : 0x1FFF), t->len);
+	}
+	return 0;
+}
+
 int ese_page_node(const ese_page *pg, uint32_t pgno, unsigned i, ese_node *n, ese_status *st)
 {
 	ese_tag t;
-	int err;
 	memset(n, 0, sizeof(*n));
 	if (i == 0)
 		return ese_fail(st, JET_errDatabaseCorrupted, pgno, "page %u: tag 0 is not a node", pgno);
-	if ((err = ese_page_tag(pg, pgno, i, &t, st)))
-		return err;
+	if (i >= pg->ntags || tag_line(pg, i, &t))
+		return ese_page_tag(pg, pgno, i, &t, st);
 	if (pg->tag0_bad)
 		return ese_page_tag(pg, pgno, 0, &t, st);
 	const uint8_t *p = pg->buf + t.off, *end = p + t.len;
@@ -150,6 +161,12 @@ int ese_key_compare(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
 		uint64_t x = get_be64(a + i), y = get_be64(b + i);
 		if (x != y)
 			return x < y ? -1 : 1;
+	}
+	if (i + 4 <= n) {
+		uint32_t x = get_be32(a + i), y = get_be32(b + i);
+		if (x != y)
+			return x < y ? -1 : 1;
+		i += 4;
 	}
 	for (; i < n; i++)
 		if (a[i] != b[i])
