@@ -29,6 +29,16 @@ struct cache_slot {
 	uint8_t *buf;
 };
 
+/* PTEs of the map are dropped after every VIEW_DROP_BYTES of pages viewed
+ * (db->drop_views views), so that the resident size stays small whatever
+ * the file size and the access order (the pages stay in the page cache;
+ * the addresses stay valid and fault back in on use).  A fault maps up to
+ * 64 KiB around the page it needs, so at most about 2 x 8 MiB stay mapped,
+ * and a sequential walk far less.  Each drop costs a TLB shootdown on
+ * every core the process runs on: at 2 MiB a drop, /k and /g spent about a
+ * third of their time on them. */
+#define VIEW_DROP_BYTES (8u << 20)
+
 struct ese_db {
 	int fd;
 	unsigned flags;
@@ -41,7 +51,8 @@ struct ese_db {
 	uint64_t corrected;
 	uint8_t *verified;            /* read-only handles: one bit per page whose checksum held */
 	const uint8_t *map;           /* read-only handles: the file mapped, for ese_db_view_page */
-	uint64_t viewed;              /* pages viewed through the map (see VIEW_DROP_VIEWS) */
+	uint64_t viewed;              /* pages viewed through the map (see VIEW_DROP_BYTES) */
+	uint32_t drop_views;          /* views between two drops */
 	uint64_t view_lo, view_hi;    /* offsets viewed since the last drop: [lo, hi) */
 	struct cache_slot cache[CACHE_SLOTS];
 };
@@ -247,6 +258,7 @@ int ese_db_open(const char *path, unsigned flags, ese_db **out, ese_status *st)
 		if (m != MAP_FAILED) {
 			db->map = m;
 			db->view_lo = UINT64_MAX;
+			db->drop_views = VIEW_DROP_BYTES / db->page_size;
 		}
 	}
 	free(prim);
@@ -303,14 +315,6 @@ int ese_db_read_page(ese_db *db, uint32_t pgno, uint8_t *buf, ese_status *st)
 	return verify(db, pgno, buf, buf, &out, st);
 }
 
-/* PTEs of the map are dropped every VIEW_DROP_VIEWS views, so that the
- * resident size stays small whatever the file size and the access order
- * (the pages stay in the page cache; the addresses stay valid and fault
- * back in on use).  A fault maps up to 64 KiB around the page it needs, so
- * 512 views keep at most about 32 MiB mapped, and a sequential walk far
- * less. */
-#define VIEW_DROP_VIEWS 512u
-
 int ese_db_view_page(ese_db *db, uint32_t pgno, uint8_t *scratch, const uint8_t **page, ese_status *st)
 {
 	if (!db->map) {
@@ -331,14 +335,14 @@ int ese_db_view_page(ese_db *db, uint32_t pgno, uint8_t *scratch, const uint8_t 
 	       !__atomic_compare_exchange_n(&db->view_hi, &hi, off + db->page_size, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		;
 	uint64_t nv = __atomic_add_fetch(&db->viewed, 1, __ATOMIC_RELAXED);
-	if (nv % VIEW_DROP_VIEWS == 0) {
+	if (nv % db->drop_views == 0) {
 		/* faults map up to 64 KiB around a page: widen by that, page-aligned;
 		 * every 16th time the whole file, for what a race left out */
 		uint64_t a = __atomic_exchange_n(&db->view_lo, UINT64_MAX, __ATOMIC_RELAXED);
 		uint64_t b = __atomic_exchange_n(&db->view_hi, 0, __ATOMIC_RELAXED);
 		a = a > 65536 ? (a - 65536) & ~(uint64_t)4095 : 0;
 		b = b + 65536 < db->file_size ? b + 65536 : db->file_size;
-		if (nv % (16 * VIEW_DROP_VIEWS) == 0) {
+		if (nv % (16ull * db->drop_views) == 0) {
 			a = 0;
 			b = db->file_size;
 		}

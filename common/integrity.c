@@ -40,6 +40,7 @@
 #include "ese_page.h"
 #include "ese_record.h"
 #include "ese_space.h"
+#include "node.h"
 #include "bytes.h"
 
 #include <pthread.h>
@@ -479,16 +480,16 @@ static void leaf_entries(struct walk *w, uint32_t pgno, const ese_page *pg, int 
 		ese_status st;
 		ese_status_init(&st);
 		at.node = (int)i;
-		if (ese_page_node(pg, pgno, i, &n, &st)) {
+		if (ese_node_quick(pg, i, &n) && ese_page_node(pg, pgno, i, &n, &st)) {
 			ese_report(c->rep, ESE_PR_PAGE_LAYOUT, &at, "%s", st.msg);
 			continue;
 		}
 		/* the bookmark: key, or key || data in a non-unique tree */
-		size_t klen = ese_node_key(&n, W_ENTRY(w), ESE_KEY_MAX);
-		if (klen == (size_t)-1) {
+		if (n.prefix_len + n.suffix_len > ESE_KEY_MAX) {
 			ese_report(c->rep, ESE_PR_PAGE_LAYOUT, &at, "key longer than %d bytes", ESE_KEY_MAX);
 			continue;
 		}
+		size_t klen = ese_node_key_quick(&n, W_ENTRY(w));
 		size_t blen = klen;
 		if (!w->unique) {
 			size_t d = n.data_len < ESE_KEY_MAX ? n.data_len : ESE_KEY_MAX;
@@ -497,7 +498,7 @@ static void leaf_entries(struct walk *w, uint32_t pgno, const ese_page *pg, int 
 		}
 		int above_prev = 0;
 		if (w->have_prev) {
-			int cmp = ese_key_compare(W_PREV(w), w->prev_len, W_ENTRY(w), blen);
+			int cmp = ese_key_cmp(W_PREV(w), w->prev_len, W_ENTRY(w), blen);
 			if (cmp > 0)
 				ese_report(c->rep, ESE_PR_TREE_KEY_ORDER, &at, "key sorts before the entry preceding it");
 			else if (cmp == 0)
@@ -512,11 +513,11 @@ static void leaf_entries(struct walk *w, uint32_t pgno, const ese_page *pg, int 
 		}
 		in_page = 1;
 		if (lo && !(lo_met && above_prev)) {
-			lo_met = ese_key_compare(W_ENTRY(w), blen, lo, lolen) >= 0;
+			lo_met = ese_key_cmp(W_ENTRY(w), blen, lo, lolen) >= 0;
 			if (!lo_met)
 				ese_report(c->rep, ESE_PR_TREE_SEPARATOR, &at, "key sorts before the parent's lower separator");
 		}
-		if (hi_each && ese_key_compare(W_ENTRY(w), blen, hi, hilen) >= 0)
+		if (hi_each && ese_key_cmp(W_ENTRY(w), blen, hi, hilen) >= 0)
 			ese_report(c->rep, ESE_PR_TREE_SEPARATOR, &at, "key is not below the parent's separator");
 		w->kp = !w->kp;          /* the current bookmark is now W_PREV */
 		w->prev_len = blen;
