@@ -1234,11 +1234,10 @@ static int ii_test_index(struct ictx *c)
  * (records reports the record).  Repairs (not in system tables, 4-byte
  * LIDs only): a wrong count is set to the number of references
  * (ese_update_lv_refcount), an orphan is removed, root and chunks
- * (ese_delete_lv), a reference to a missing long value is nulled: the
- * column that holds it is set to NULL when every instance of it is such a
- * reference (ese_update_record with ESE_UPDATE_NULL_MISSING_LV, which
- * checks again that the long value is missing); a column that also holds
- * good values is reported, not changed. */
+ * (ese_delete_lv), a reference to a missing long value is dropped from
+ * its column (ese_update_record with ESE_UPDATE_NULL_MISSING_LV, which
+ * checks again that the long value is missing): the column's other values
+ * stay, and it becomes NULL when it held nothing else. */
 struct lvwalk {
 	const ese_table *t;
 	ese_sorter *refs;         /* (BE64 lid, pk) */
@@ -1341,8 +1340,8 @@ static int refs_dangling(struct ictx *c, struct lvwalk *lw, uint64_t below, int 
 			         "%s", ks);
 		} else {
 			struct fix *f = ii_fix_new(c, FIX_NULL_LV, ESE_PR_REC_LV_MISSING, lw->t->name,
-			                           "%s: column %s (long value %llu, missing) set to NULL", ks, cname,
-			                           (unsigned long long)lw->lid);
+			                           "%s: reference to long value %llu (missing) dropped from column %s", ks,
+			                           (unsigned long long)lw->lid, cname);
 			if (f) {
 				f->lid = (uint32_t)lw->lid;
 				f->columnid = lw->columnid;

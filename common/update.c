@@ -660,20 +660,50 @@ static int lv_exists(struct uctx *c, const ese_table *t, uint32_t lid, ese_statu
 /* 1 if every instance of stored tagged value v is a separated long value
  * that t's long-value tree lacks (4-byte LIDs only); 0 if not; -1 on a
  * read error (st set). */
-static int all_dangling(struct uctx *c, const ese_table *t, const ese_value *v, ese_status *st)
+/* Stored tagged value v without its references to long values that do
+ * not exist (4-byte LIDs; ESE_UPDATE_NULL_MISSING_LV): *out is v with the
+ * instances kept (in `keep`, room for v's instances), or NULL (is_null)
+ * when none is kept.  Returns the number of references dropped, or -1
+ * with st set when the long-value tree cannot be read. */
+static long drop_dangling(struct uctx *c, const ese_table *t, const ese_value *v, ese_instance *keep, ese_value *out,
+                          ese_status *st)
 {
-	size_t n = v->ninstances ? v->ninstances : 1;
+	size_t n = v->ninstances ? v->ninstances : 1, kept = 0;
+	long dropped = 0;
+	int first_dropped = 0;
 	for (size_t i = 0; i < n; i++) {
 		const uint8_t *p = v->ninstances ? v->instances[i].data : v->data;
 		size_t len = v->ninstances ? v->instances[i].len : v->len;
 		int sep = v->ninstances ? v->instances[i].separated : (v->tag_flags & ESE_TAG_SEPARATED) != 0;
-		if (!sep || len != 4)
-			return 0;
-		int e = lv_exists(c, t, get_le32(p), st);
-		if (e)
-			return e < 0 ? -1 : 0;
+		int e = sep && len == 4 ? lv_exists(c, t, get_le32(p), st) : 1;
+		if (e < 0)
+			return -1;
+		if (!e) {
+			dropped++;
+			first_dropped |= i == 0;
+			continue;
+		}
+		if (v->ninstances)
+			keep[kept++] = v->instances[i];
+		else
+			kept++;
 	}
-	return 1;
+	*out = *v;
+	if (!dropped)
+		return 0;
+	if (!kept) {
+		memset(out, 0, sizeof(*out));
+		out->columnid = v->columnid;
+		out->derived = v->derived;
+		out->is_null = 1;
+		return dropped;
+	}
+	/* fewer values: the encoder chooses their form again, as ESE does; a
+	 * compressed first value is kept only if it is still first */
+	out->instances = keep;
+	out->ninstances = kept;
+	out->tag_flags &= (uint8_t) ~(ESE_TAG_MULTI | ESE_TAG_TWO_VALUES | (first_dropped ? ESE_TAG_COMPRESSED : 0));
+	return dropped;
 }
 
 /* The new record into out: fast path (fixed values patched) when it
@@ -711,7 +741,7 @@ static int build_record(struct uctx *c, const ese_table *t, const ese_record *r,
 	}
 	*in_place = 0;
 	ese_value *old = NULL, *merged = NULL;
-	ese_instance *inst = NULL;
+	ese_instance *inst = NULL, *keep = NULL;
 	size_t nold = 0;
 	int err = record_values(t, r, &old, &nold, &inst, st);
 	if (err)
@@ -740,26 +770,37 @@ static int build_record(struct uctx *c, const ese_table *t, const ese_record *r,
 		err = ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
 		goto out;
 	}
-	size_t n = 0;
+	size_t ninst = 0;
+	for (size_t i = 0; i < nold; i++)
+		ninst += old[i].ninstances;
+	if (ninst && !(keep = calloc(ninst, sizeof(*keep)))) {
+		err = ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
+		goto out;
+	}
+	size_t n = 0, used = 0;
 	for (size_t i = 0; i < nold; i++) {
 		const ese_value *given = NULL;
 		for (size_t k = 0; k < nvals && !given; k++)
 			if (vals[k].columnid == old[i].columnid)
 				given = &vals[k];
 		if (given && old[i].columnid >= 256 && holds_separated(&old[i])) {
-			int dangling = 0;
-			if ((flags & ESE_UPDATE_NULL_MISSING_LV) && given->is_null &&
-			    (dangling = all_dangling(c, t, &old[i], st)) < 0) {
-				err = st && st->err ? st->err : JET_errDatabaseCorrupted;
-				goto out;
-			}
-			if (!dangling) {
+			if (!((flags & ESE_UPDATE_NULL_MISSING_LV) && given->is_null)) {
 				err = ese_fail(st, JET_errFeatureNotAvailable, 0,
 				               "table %s column %u: its value is a separated long value; replacing it is not "
-				               "supported (only nulling a reference to a long value that does not exist)",
+				               "supported (only dropping references to long values that do not exist)",
 				               t->name, old[i].columnid);
 				goto out;
 			}
+			/* NULL with ESE_UPDATE_NULL_MISSING_LV: the dangling references
+			 * go, every other value stays (its long value keeps its count) */
+			long dropped = drop_dangling(c, t, &old[i], keep + used, &merged[n], st);
+			if (dropped < 0) {
+				err = st && st->err ? st->err : JET_errDatabaseCorrupted;
+				goto out;
+			}
+			used += old[i].ninstances;
+			n++;              /* none dropped: the value stays as it is */
+			continue;
 		}
 		if (!given) {
 			merged[n++] = old[i];
@@ -783,6 +824,7 @@ out:
 	free(old);
 	free(merged);
 	free(inst);
+	free(keep);
 	return err;
 }
 

@@ -56,14 +56,16 @@
                                  * is not added again; counted in
                                  * ese_update_info.missing / .present */
 
-#define ESE_UPDATE_NULL_MISSING_LV 2u /* a tagged column given as NULL may be
-                                 * one whose stored value holds separated
-                                 * long values, when none of them exists in
-                                 * the table's long-value tree (a dangling
-                                 * reference: no reference count to change)
-                                 * and every instance of it is such a
-                                 * reference; checked before anything is
-                                 * written */
+#define ESE_UPDATE_NULL_MISSING_LV 2u /* a tagged column given as NULL whose
+                                 * stored value holds separated long values
+                                 * loses the references to long values that
+                                 * do not exist in the table's long-value
+                                 * tree (dangling: no reference count to
+                                 * change); its other values stay, and the
+                                 * column is NULL only when none is left.
+                                 * Checked against the tree before anything
+                                 * is written; a value without dangling
+                                 * references is left as it is */
 
 /* What one ese_update_record call did. */
 typedef struct ese_update_info {

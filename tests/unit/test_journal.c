@@ -41,6 +41,8 @@
 #include "ese_lv.h"
 #include "ese_page.h"
 #include "ese_problem.h"
+#include "ese_create.h"
+#include "ese_writer.h"
 #include "ese_record.h"
 #include "ese_update.h"
 
@@ -898,8 +900,9 @@ static void first_separated(const char *path, const char *table, uint8_t *pk, si
 }
 
 /* ESE_UPDATE_NULL_MISSING_LV: a column holding a long value that exists is
- * never nulled (reference counts would go wrong); one whose long value is
- * gone (ese-corrupt lv-missing) is, and isinteg's repair leaves /g clean. */
+ * never nulled (reference counts would go wrong: the call changes nothing);
+ * one whose long value is gone (ese-corrupt lv-missing) is, and isinteg's
+ * repair leaves /g clean. */
 START_TEST(test_update_nulls_dangling_lv)
 {
 	char path[512], bad[600], before[65], after[65], cmd[1400];
@@ -917,8 +920,9 @@ START_TEST(test_update_nulls_dangling_lv)
 	v.columnid = colid;
 	v.is_null = 1;
 	ese_update_info info;
-	ck_assert_int_eq(ese_update_record(d, "items", pk, pklen, &v, 1, ESE_UPDATE_NULL_MISSING_LV, &info, &st),
-	                 JET_errFeatureNotAvailable);
+	ck_assert_int_eq(ese_update_record(d, "items", pk, pklen, &v, 1, ESE_UPDATE_NULL_MISSING_LV, &info, &st), 0);
+	ck_assert_int_eq(info.changed, 0);
+	ck_assert_int_eq(ese_update_record(d, "items", pk, pklen, &v, 1, 0, &info, &st), JET_errFeatureNotAvailable);
 	ck_assert_int_eq(ese_delete_close(d, &st), 0);
 	file_sha(path, after);
 	ck_assert_str_eq(before, after);
@@ -931,8 +935,106 @@ START_TEST(test_update_nulls_dangling_lv)
 	snprintf(cmd, sizeof(cmd), "%s/isinteg -s %s -fix -test lvref -l %s/lv.txt >/dev/null", build_dir(), bad, tmpdir);
 	ck_assert_int_eq(system(cmd), 1 << 8);        /* exit 1: fixed */
 	ck_assert_uint_eq(integrity(bad), 0);
-	snprintf(cmd, sizeof(cmd), "grep -q 'set to NULL' %s/lv.txt", tmpdir);
+	snprintf(cmd, sizeof(cmd), "grep -q 'reference to long value [0-9]* (missing) dropped' %s/lv.txt", tmpdir);
 	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+/* The values of multi-valued column Blobs in the record with Id `id`:
+ * how many, and how many are separated long values. */
+static void mv_values(const char *path, uint32_t id, size_t *n, size_t *sep)
+{
+	ese_db *db;
+	ese_catalog *cat;
+	ese_cursor *c;
+	ese_status st = { 0 };
+	ck_assert_int_eq(ese_db_open(path, ESE_OPEN_RDONLY, &db, &st), 0);
+	ck_assert_int_eq(ese_catalog_load(db, 4, &cat, &st), 0);
+	const ese_table *t = ese_catalog_find_table(cat, "mv");
+	ck_assert_ptr_nonnull(t);
+	ck_assert_int_eq(ese_cursor_open(db, t->pgno_fdp, t->objid, &c, &st), 0);
+	*n = *sep = 0;
+	int found = 0;
+	for (int err = ese_cursor_first(c, &st); !err && !found; err = ese_cursor_next(c, &st)) {
+		size_t dl;
+		const uint8_t *d = ese_cursor_data(c, &dl);
+		ese_record r;
+		ck_assert_int_eq(ese_record_parse(&r, d, dl, 0, &st), 0);
+		ese_colval idv;
+		ck_assert_int_eq(ese_record_get(&r, t, ese_table_find_column(t, 1), &idv, &st), 0);
+		if (get_le32(idv.data) != id)
+			continue;
+		found = 1;
+		for (size_t i = 0; i < r.ntagged; i++) {
+			uint32_t fid;
+			ese_colval v;
+			ck_assert_int_eq(ese_record_tagged_at(&r, i, &fid, &v, &st), 0);
+			if (!v.present)
+				continue;
+			*n = ese_colval_count(&v);
+			for (size_t k = 0; k < *n; k++) {
+				const uint8_t *p;
+				size_t len;
+				int s;
+				ck_assert_int_eq(ese_colval_instance(&v, k, &p, &len, &s, &st), 0);
+				*sep += s != 0;
+			}
+		}
+	}
+	ck_assert(found);
+	ese_cursor_close(c);
+	ese_catalog_free(cat);
+	ese_db_close(db);
+}
+
+/* A multi-valued long column that also holds good values: lvref drops the
+ * reference to the missing long value and keeps the others (with their
+ * long values and counts): /g and isinteg are clean afterwards. */
+START_TEST(test_update_drops_dangling_instance)
+{
+	char path[512], bad[600], cmd[1400];
+	snprintf(path, sizeof(path), "%s/mv.edb", tmpdir);
+	static const ese_create_column cols[] = {
+		{ "Id", JET_coltypLong, 0, ESE_COL_NOT_NULL, 0 },
+		{ "Blobs", JET_coltypLongBinary, 0, ESE_COL_MULTIVALUED, 0 },
+	};
+	static const ese_create_index ix[] = { { "PK", "+Id", ESE_IDX_PRIMARY } };
+	ese_create_table tab = { "mv", cols, 2, ix, 1, 0, 0 };
+	ese_creator *cr;
+	ese_status st = { 0 };
+	ck_assert_int_eq(ese_create_open(path, 4096, ESE_CREATE_REPLACE, 5, &tab, 1, 0, &cr, &st), 0);
+	static uint8_t blob[3][3000];
+	for (uint32_t id = 1; id <= 20; id++) {
+		uint8_t key[4];
+		put_le32(key, id);
+		for (size_t k = 0; k < 3; k++)
+			for (size_t b = 0; b < sizeof(blob[k]); b++)
+				blob[k][b] = (uint8_t)(id * 7 + k * 31 + b * 13);
+		ese_create_value vals[] = { { 0, key, 4 }, { 1, blob[0], 3000 }, { 1, blob[1], 2500 }, { 1, blob[2], 2000 } };
+		ck_assert_msg(ese_create_insert(cr, 0, vals, 4, &st) == 0, "%s", st.msg);
+	}
+	ck_assert_msg(ese_create_commit(cr, &st) == 0, "%s", st.msg);
+	ck_assert_uint_eq(integrity(path), 0);
+	size_t n, sep;
+	mv_values(path, 1, &n, &sep);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_uint_eq(sep, 3);
+
+	snprintf(bad, sizeof(bad), "%s/mv-bad.edb", tmpdir);
+	snprintf(cmd, sizeof(cmd), "%s/tests/ese-corrupt lv-missing %s %s >/dev/null", build_dir(), path, bad);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_uint_gt(integrity(bad), 0);
+	snprintf(cmd, sizeof(cmd), "%s/isinteg -s %s -fix -test lvref >/dev/null", build_dir(), bad);
+	ck_assert_int_eq(system(cmd), 1 << 8);        /* exit 1: fixed */
+	ck_assert_uint_eq(integrity(bad), 0);
+	snprintf(cmd, sizeof(cmd), "%s/isinteg -s %s -test alltests >/dev/null", build_dir(), bad);
+	ck_assert_int_eq(system(cmd), 0);
+	/* the record the injector hit keeps two of its three values, the others all three */
+	mv_values(bad, 1, &n, &sep);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_uint_eq(sep, 2);
+	mv_values(bad, 2, &n, &sep);
+	ck_assert_uint_eq(n, 3);
 }
 END_TEST
 
@@ -1222,6 +1324,7 @@ Suite *suite_journal(void)
 	tcase_add_loop_test(tu, test_update_many, 0, 2);
 	tcase_add_test(tu, test_update_empties_index_leaf);
 	tcase_add_test(tu, test_update_nulls_dangling_lv);
+	tcase_add_test(tu, test_update_drops_dangling_instance);
 	suite_add_tcase(s, tu);
 	return s;
 }
