@@ -689,8 +689,8 @@ static int below_bound(ese_deleter *d, const struct tree *tr, const struct path 
 		return err;
 	size_t sl = ese_node_key(&n, sep, sizeof(sep));
 	if (sl == (size_t)-1)
-		sl = sizeof(sep);     /* a longer separator: its first bytes decide or it is above */
-	if (sl > 0)
+		*below = 0;           /* not an extent key: no change in place */
+	else if (sl > 0)
 		*below = ese_key_compare(k, kl, sep, sl) < 0;
 	return 0;
 }
