@@ -583,11 +583,13 @@ static void mpage_insert(struct mpage *m, size_t at, const uint8_t *key, size_t 
 	memmove(&m->n[at + 1], &m->n[at], (m->count - at) * sizeof(*m->n));
 	struct mnode *e = &m->n[at];
 	e->key = m->arena + m->used;
-	memcpy(e->key, key, klen);
+	if (klen)
+		memcpy(e->key, key, klen);
 	e->klen = klen;
 	m->used += klen;
 	e->data = m->arena + m->used;
-	memcpy(e->data, data, dlen);
+	if (dlen)
+		memcpy(e->data, data, dlen);
 	e->dlen = dlen;
 	m->used += dlen;
 	e->tag = 0;
