@@ -38,7 +38,9 @@
  *     the freed page itself as the new page (a split whose parent has
  *     room, or the root's nodes moved down a level): the page becomes a
  *     space page instead of an extent.  Pages the tree gives up when an
- *     extent goes are added to it once that change is complete;
+ *     extent goes are added to it once that change is complete.  Pages of
+ *     that tree are re-laid from copies of their nodes (struct mpage), each
+ *     key compressed as far as the page's tag 0 allows;
  *  5. every written page gets a dbtime above the header's, and the header
  *     gets the last one at close (ese_delete.h: Dirty first, Clean last).
  *  6. (issue 6) with a journal attached, no page or header copy is written
@@ -536,18 +538,14 @@ static void mpage_free(struct mpage *m)
 static int mpage_load(const ese_page *pg, uint32_t pgno, size_t extra, struct mpage *m, ese_status *st)
 {
 	memset(m, 0, sizeof(*m));
-	size_t total = extra;
+	/* suffixes and data lie within the page; each key adds at most the
+	 * page's prefix */
+	size_t total = extra + pg->size + (size_t)pg->ntags * pg->prefix_len;
 	int err = 0;
-	for (unsigned i = 1; i < pg->ntags; i++) {
-		ese_node n;
-		if ((err = ese_page_node(pg, pgno, i, &n, st)))
-			return err;
-		total += n.prefix_len + n.suffix_len + n.data_len;
-	}
 	m->cap = pg->ntags + 1u;
 	m->size = total;
 	m->n = calloc(m->cap, sizeof(*m->n));
-	m->arena = malloc(total ? total : 1);
+	m->arena = malloc(total);
 	if (!m->n || !m->arena) {
 		mpage_free(m);
 		return ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
@@ -558,13 +556,14 @@ static int mpage_load(const ese_page *pg, uint32_t pgno, size_t extra, struct mp
 			break;
 		if (n.flags & ESE_NODE_DELETED)
 			continue;
+		if (n.prefix_len + n.suffix_len + n.data_len > m->size - extra - m->used) {
+			/* only lines that overlap can add up to more than the page */
+			err = ese_fail(st, JET_errDatabaseCorrupted, pgno, "page %u: node %u overlaps others", pgno, i);
+			break;
+		}
 		struct mnode *e = &m->n[m->count++];
 		e->key = m->arena + m->used;
 		e->klen = ese_node_key(&n, e->key, m->size - m->used);
-		if (e->klen == (size_t)-1) {
-			err = ese_fail(st, JET_errDatabaseCorrupted, pgno, "page %u: node %u key too long", pgno, i);
-			break;
-		}
 		m->used += e->klen;
 		e->data = m->arena + m->used;
 		e->dlen = n.data_len;
@@ -614,10 +613,12 @@ static int mpage_lay(ese_deleter *d, struct wpage *w, uint32_t objid, uint32_t f
                      uint32_t next)
 {
 	static const uint8_t none[1];
+	if (!t0len)
+		t0 = none;            /* never NULL into the builder's copy */
 	ese_page_builder pb;
-	ese_pb_init(&pb, d->tmp, d->ps, objid, flags & ~(ESE_PF_FLUSH_TYPE | ESE_PF_EMPTY), get_le64(w->buf + 8),
-	            t0len ? t0 : none, t0len);
-	const uint8_t *pfx = (t0len ? t0 : none) + skip;
+	ese_pb_init(&pb, d->tmp, d->ps, objid, flags & ~(ESE_PF_FLUSH_TYPE | ESE_PF_EMPTY), get_le64(w->buf + 8), t0,
+	            t0len);
+	const uint8_t *pfx = t0 + skip;
 	size_t plen = t0len - skip;
 	for (size_t i = from; i < to; i++) {
 		const struct mnode *e = &m->n[i];
@@ -847,19 +848,16 @@ static int ae_add(ese_deleter *d, const struct tree *aet, uint32_t pgno, uint32_
                   ese_status *st)
 {
 	uint8_t key[4], lkey[4], *rdata = NULL, *ldata = NULL;
-	uint8_t *got = malloc(ESE_KEY_MAX);
 	struct path pr, pl, p;
 	struct wpage *rw = NULL, *lw = NULL, *w;
 	struct mpage m = { 0 };
 	uint32_t last = 0, cpg = 0, rlast = 0, lfirst = 0, lcpg = 0;
 	int regular = 0, have_right = 0, have_left = 0, err;
 	size_t glen;
-	if (!got)
-		return ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
 	put_be32(key, pgno);
 	/* the first extent ending at or after pgno must not hold it; it is the
 	 * right neighbour when it starts just after it */
-	err = tree_seek(d, aet, key, 4, &pr, got, &glen, st);
+	err = tree_seek(d, aet, key, 4, &pr, d->kbuf, &glen, st);
 	if (err == 0) {
 		if ((err = ae_entry(d, aet, &pr, &last, &cpg, &rw, &rdata, &regular, st)))
 			goto out;
@@ -938,7 +936,6 @@ static int ae_add(ese_deleter *d, const struct tree *aet, uint32_t pgno, uint32_
 		err = ae_grow(d, aet, &p, pgno, st);
 out:
 	mpage_free(&m);
-	free(got);
 	return err;
 }
 

@@ -345,28 +345,20 @@ static int load_page(struct walk *w, uint32_t pgno, int depth, ese_page *pg)
 	/* tags inside the page, counters matching them */
 	uint64_t sum = 0;
 	uint32_t maxend = 0;
-	/* the tag array read directly (ese_page_tag's rule: the line inside
-	 * the data area); on a bad tag, ese_page_tag words the report */
-	uint32_t mask = pg->large ? 0x7FFF : 0x1FFF, area = c->ps - pg->hdr_len - 4u * pg->ntags;
-	const uint8_t *tags = pg->buf + c->ps - 4u * pg->ntags;
 	for (unsigned i = 0; i < pg->ntags; i++) {
-		const uint8_t *tp = tags + 4u * (pg->ntags - 1u - i);
-		uint32_t len = get_le16(tp) & mask, off = get_le16(tp + 2) & mask;
-		if (off > area || len > area - off) {
-			ese_tag t;
-			if (ese_page_tag(pg, pgno, i, &t, &st))
-				ese_report(c->rep, ESE_PR_PAGE_LAYOUT, &at, "%s", st.msg);
-			else
-				ese_report(c->rep, ESE_PR_PAGE_LAYOUT, &at, "tag %u lies outside the data area", i);
+		ese_tag t;
+		if (ese_tag_quick(pg, i, &t)) {
+			ese_page_tag(pg, pgno, i, &t, &st);      /* words the report */
+			ese_report(c->rep, ESE_PR_PAGE_LAYOUT, &at, "%s", st.msg);
 			return -1;
 		}
-		if (i > 0 && len == 0) {
+		if (i > 0 && t.len == 0) {
 			ese_report(c->rep, ESE_PR_PAGE_LAYOUT, &at, "tag %u has length 0", i);
 			return -1;
 		}
-		sum += len;
-		if (off + len > maxend)
-			maxend = off + len;
+		sum += t.len;
+		if (t.off + t.len - pg->hdr_len > maxend)
+			maxend = t.off + t.len - pg->hdr_len;
 	}
 	uint64_t expect = (uint64_t)c->ps - pg->hdr_len - sum - 4ull * pg->ntags;
 	if (pg->cb_free != expect)
@@ -405,14 +397,8 @@ static size_t leaf_bookmark(const struct walk *w, const ese_page *pg, uint32_t p
 	ese_node n;
 	ese_status st;
 	ese_status_init(&st);
-	if (ese_page_node(pg, pgno, i, &n, &st))
-		return (size_t)-1;
-	size_t klen = ese_node_key(&n, out, ESE_KEY_MAX);
-	if (klen == (size_t)-1 || w->unique)
-		return klen;
-	size_t d = n.data_len < ESE_KEY_MAX ? n.data_len : ESE_KEY_MAX;
-	memcpy(out + klen, n.data, d);
-	return klen + d;
+	size_t len;
+	return ese_node_bookmark(pg, pgno, i, w->unique, ESE_KEY_MAX, out, &len, &n, &st) ? (size_t)-1 : len;
 }
 
 /* Whether the last entry of leaf pg decodes and sorts below hi. */
@@ -1311,15 +1297,15 @@ static void table_walk_init(struct table_walk *tw, const ese_table *t)
 	}
 }
 
-/* Whether every fixed and variable column of r decodes and keeps to its
- * length limit, which is what on_record's column loop would find; when
- * not, that loop runs and says where.  (Null variable columns are not
+/* Whether r holds no column the table lacks and every fixed and variable
+ * column decodes and keeps to its length limit, which is what on_record's
+ * column loop would find; when not, that loop runs and says where.  (Null variable columns are not
  * checked, as ese_record_get does not.) */
 static int record_fits(const struct table_walk *tw, const ese_record *r)
 {
 	size_t nullbytes = (r->fixed_last + 7) / 8;
-	if (r->fixed_last > 127 || tw->fixed_bad[r->fixed_last] ||
-	    tw->fixed_need[r->fixed_last] > r->fixed_end - nullbytes)
+	if (r->fixed_last > tw->max_fixed || (r->var_last > 127 && r->var_last > tw->max_var) ||
+	    tw->fixed_bad[r->fixed_last] || tw->fixed_need[r->fixed_last] > r->fixed_end - nullbytes)
 		return 0;
 	size_t nvar = r->var_last > 127 ? r->var_last - 127u : 0, start = 0, area = r->tagged - r->var_data;
 	const uint8_t *vo = r->data + r->fixed_end;
@@ -1492,7 +1478,7 @@ static void on_record(struct walk *w, uint32_t pgno, int node, const uint8_t *ke
 		ese_report(w->c->rep, ESE_PR_REC_UNDECODABLE, &at, "%s", st.msg);
 		return;
 	}
-	if (r.fixed_last <= tw->max_fixed && (r.var_last <= 127 || r.var_last <= tw->max_var) && record_fits(tw, &r)) {
+	if (record_fits(tw, &r)) {
 		if (r.ntagged)
 			check_tagged(w, tw, &r, pgno, node);
 		return;

@@ -12,41 +12,79 @@
 
 #include <string.h>
 
-/* Node i of pg (1 <= i < ntags): 0 and *n filled, or -1 when it does not
- * decode (ese_page_node then says why). */
-static inline __attribute__((always_inline)) int ese_node_quick(const ese_page *pg, unsigned i, ese_node *n)
+/* Tag i's line (i < ntags): its offset from the page start, length and
+ * node flags (small pages: in the tag; large pages: in the line's first
+ * word).  0, or -1 when the line lies outside the data area. */
+static inline __attribute__((always_inline)) int ese_tag_quick(const ese_page *pg, unsigned i, ese_tag *t)
 {
-	if (i == 0 || i >= pg->ntags || pg->tag0_bad)
-		return -1;
 	const uint8_t *tp = pg->buf + pg->size - 4 * (i + 1);
-	uint32_t mask = pg->large ? 0x7FFF : 0x1FFF;
-	uint32_t len = get_le16(tp) & mask, off = pg->hdr_len + (get_le16(tp + 2) & mask);
-	uint32_t end_area = pg->size - 4u * pg->ntags;
-	if (off > end_area || len > end_area - off)
+	uint16_t ib = get_le16(tp + 2);
+	uint32_t mask = pg->large ? 0x7FFF : 0x1FFF, end = pg->size - 4u * pg->ntags;
+	t->len = get_le16(tp) & mask;
+	t->off = pg->hdr_len + (ib & mask);
+	t->flags = 0;
+	if (t->off > end || t->len > end - t->off)
 		return -1;
-	const uint8_t *p = pg->buf + off, *end = p + len;
-	unsigned flags = pg->large ? (len >= 2 ? get_le16(p) >> 13 : 0u) : (unsigned)(get_le16(tp + 2) >> 13);
+	if (!pg->large)
+		t->flags = ib >> 13;
+	else if (i > 0 && t->len >= 2)
+		t->flags = get_le16(pg->buf + t->off) >> 13;
+	return 0;
+}
+
+/* Why a node does not decode (ese_page_node words each). */
+enum ese_node_fault {
+	ESE_NODE_OK = 0,
+	ESE_NODE_TAG0,            /* i == 0: tag 0 is not a node */
+	ESE_NODE_BAD_TAG,         /* i >= ntags, or its line outside the data area */
+	ESE_NODE_BAD_PREFIX_TAG,  /* tag 0 (the page's key prefix) is bad */
+	ESE_NODE_SHORT,           /* the line is too short for its lengths */
+	ESE_NODE_SUFFIX,          /* the key suffix runs past the line */
+	ESE_NODE_PREFIX           /* the prefix is longer than tag 0's */
+};
+
+/* Node i of pg: ESE_NODE_OK with *n filled, or why not (*t and the
+ * lengths in *n as far as they were read). */
+static inline __attribute__((always_inline)) int ese_node_decode(const ese_page *pg, unsigned i, ese_node *n,
+                                                                 ese_tag *t)
+{
+	if (i == 0)
+		return ESE_NODE_TAG0;
+	if (i >= pg->ntags || ese_tag_quick(pg, i, t))
+		return ESE_NODE_BAD_TAG;
+	if (pg->tag0_bad)
+		return ESE_NODE_BAD_PREFIX_TAG;
+	const uint8_t *p = pg->buf + t->off, *end = p + t->len;
 	size_t cb_prefix = 0;
-	if (flags & ESE_NODE_COMPRESSED) {
+	if (t->flags & ESE_NODE_COMPRESSED) {
 		if (end - p < 2)
-			return -1;
+			return ESE_NODE_SHORT;
 		cb_prefix = get_le16(p) & 0x1FFF;
 		p += 2;
 	}
 	if (end - p < 2)
-		return -1;
-	size_t cb_suffix = get_le16(p) & 0x1FFF;
-	p += 2;
-	if ((size_t)(end - p) < cb_suffix || cb_prefix > pg->prefix_len)
-		return -1;
-	n->flags = flags;
-	n->prefix = pg->prefix;
+		return ESE_NODE_SHORT;
+	n->suffix_len = get_le16(p) & 0x1FFF;
 	n->prefix_len = cb_prefix;
+	p += 2;
+	if ((size_t)(end - p) < n->suffix_len)
+		return ESE_NODE_SUFFIX;
+	if (cb_prefix > pg->prefix_len)
+		return ESE_NODE_PREFIX;
+	n->flags = t->flags;
+	n->prefix = pg->prefix;
 	n->suffix = p;
-	n->suffix_len = cb_suffix;
-	n->data = p + cb_suffix;
+	n->data = p + n->suffix_len;
 	n->data_len = (size_t)(end - n->data);
-	return 0;
+	return ESE_NODE_OK;
+}
+
+/* Node i of pg (1 <= i < ntags): 0 and *n filled, or -1 when it does not
+ * decode (ese_page_node then says why). */
+static inline __attribute__((always_inline)) int ese_node_quick(const ese_page *pg, unsigned i, ese_node *n)
+{
+	ese_tag t;
+	return ese_node_decode(pg, i, n, &t) == ESE_NODE_OK ? 0 : -1;
 }
 
 /* ESE's key order: the bytes as unsigned, then the shorter first; eight

@@ -61,86 +61,44 @@ int ese_page_parse(ese_page *pg, const uint8_t *buf, uint32_t size, uint32_t pgn
 	return 0;
 }
 
-/* Tag i's line, 0 when it lies inside the data area (the caller checked
- * i < ntags); inline so that node decoding, once per entry in every tree
- * walk, does not pay a call for it. */
-static inline __attribute__((always_inline)) int tag_line(const ese_page *pg, unsigned i, ese_tag *t)
-{
-	const uint8_t *p = pg->buf + pg->size - 4 * (i + 1);
-	uint16_t cb = get_le16(p), ib = get_le16(p + 2);
-	uint32_t mask = pg->large ? 0x7FFF : 0x1FFF;
-	t->len = cb & mask;
-	t->off = pg->hdr_len + (ib & mask);
-	t->flags = 0;
-	uint32_t end = pg->size - 4u * pg->ntags;
-	if (t->off > end || t->len > end - t->off)
-		return -1;
-	if (!pg->large)
-		t->flags = ib >> 13;
-	else if (i > 0 && t->len >= 2)
-		t->flags = get_le16(pg->buf + t->off) >> 13;
-	return 0;
-}
-
 int ese_page_tag(const ese_page *pg, uint32_t pgno, unsigned i, ese_tag *t, ese_status *st)
 {
 	if (i >= pg->ntags)
 		return ese_fail(st, JET_errDatabaseCorrupted, pgno, "page %u: tag %u of %u", pgno, i, pg->ntags);
-	if (tag_line(pg, i, t)) {
-		const uint8_t *p = pg->buf + pg->size - 4 * (i + 1);
+	if (ese_tag_quick(pg, i, t))
 		return ese_fail(st, JET_errDatabaseCorrupted, pgno,
 		                "page %u: tag %u (ib %u, cb %u) lies outside the data area", pgno, i,
-		                get_le16(p + 2) & (pg->large ? 0x7FFF : 0x1FFF), t->len);
-	}
+		                t->off - pg->hdr_len, t->len);
 	return 0;
 }
 
 int ese_page_node(const ese_page *pg, uint32_t pgno, unsigned i, ese_node *n, ese_status *st)
 {
-	if (ese_node_quick(pg, i, n) == 0)
-		return 0;
-	/* it does not decode: the same steps again, to say why */
 	ese_tag t;
+	int fault = ese_node_decode(pg, i, n, &t);
+	if (fault == ESE_NODE_OK)
+		return 0;
+	size_t cb_suffix = n->suffix_len, cb_prefix = n->prefix_len;
 	memset(n, 0, sizeof(*n));
-	if (i == 0)
+	switch (fault) {
+	case ESE_NODE_TAG0:
 		return ese_fail(st, JET_errDatabaseCorrupted, pgno, "page %u: tag 0 is not a node", pgno);
-	if (i >= pg->ntags || tag_line(pg, i, &t))
+	case ESE_NODE_BAD_TAG:
 		return ese_page_tag(pg, pgno, i, &t, st);
-	if (pg->tag0_bad)
+	case ESE_NODE_BAD_PREFIX_TAG:
 		return ese_page_tag(pg, pgno, 0, &t, st);
-	const uint8_t *p = pg->buf + t.off, *end = p + t.len;
-	n->flags = t.flags;
-	size_t cb_prefix = 0;
-	if (t.flags & ESE_NODE_COMPRESSED) {
-		if (end - p < 2)
-			goto short_line;
-		cb_prefix = get_le16(p) & 0x1FFF;
-		p += 2;
-	}
-	if (end - p < 2)
-		goto short_line;
-	size_t cb_suffix = get_le16(p) & 0x1FFF;
-	p += 2;
-	if ((size_t)(end - p) < cb_suffix)
+	case ESE_NODE_SHORT:
+		return ese_fail(st, JET_errDatabaseCorrupted, pgno, "page %u: node %u line of %u bytes is too short",
+		                pgno, i, t.len);
+	case ESE_NODE_SUFFIX:
 		return ese_fail(st, JET_errDatabaseCorrupted, pgno,
 		                "page %u: node %u key suffix of %zu bytes exceeds its line of %u", pgno, i,
 		                cb_suffix, t.len);
-	const uint8_t *pre = pg->prefix;
-	size_t npre = pg->prefix_len;
-	if (cb_prefix > npre)
+	default:
 		return ese_fail(st, JET_errDatabaseCorrupted, pgno,
 		                "page %u: node %u prefix of %zu bytes exceeds the page prefix of %zu", pgno, i,
-		                cb_prefix, npre);
-	n->prefix = pre;
-	n->prefix_len = cb_prefix;
-	n->suffix = p;
-	n->suffix_len = cb_suffix;
-	n->data = p + cb_suffix;
-	n->data_len = (size_t)(end - n->data);
-	return 0;
-short_line:
-	return ese_fail(st, JET_errDatabaseCorrupted, pgno, "page %u: node %u line of %u bytes is too short",
-	                pgno, i, t.len);
+		                cb_prefix, (size_t)pg->prefix_len);
+	}
 }
 
 size_t ese_node_key(const ese_node *n, uint8_t *out, size_t cap)

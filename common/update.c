@@ -657,19 +657,16 @@ static int lv_exists(struct uctx *c, const ese_table *t, uint32_t lid, ese_statu
 	return err ? -1 : found;
 }
 
-/* 1 if every instance of stored tagged value v is a separated long value
- * that t's long-value tree lacks (4-byte LIDs only); 0 if not; -1 on a
- * read error (st set). */
 /* Stored tagged value v without its references to long values that do
  * not exist (4-byte LIDs; ESE_UPDATE_NULL_MISSING_LV): *out is v with the
- * instances kept (in `keep`, room for v's instances), or NULL (is_null)
- * when none is kept.  Returns the number of references dropped, or -1
- * with st set when the long-value tree cannot be read. */
-static long drop_dangling(struct uctx *c, const ese_table *t, const ese_value *v, ese_instance *keep, ese_value *out,
-                          ese_status *st)
+ * instances it keeps (compacted in place in v's instance array, which the
+ * caller owns), or NULL (is_null) when none is kept, or v itself when none
+ * is dangling.  0, or -1 with st set when the long-value tree cannot be
+ * read. */
+static int drop_dangling(struct uctx *c, const ese_table *t, const ese_value *v, ese_value *out, ese_status *st)
 {
-	size_t n = v->ninstances ? v->ninstances : 1, kept = 0;
-	long dropped = 0;
+	ese_instance *keep = (ese_instance *)v->instances;
+	size_t n = v->ninstances ? v->ninstances : 1, kept = 0, dropped = 0;
 	int first_dropped = 0;
 	for (size_t i = 0; i < n; i++) {
 		const uint8_t *p = v->ninstances ? v->instances[i].data : v->data;
@@ -696,14 +693,14 @@ static long drop_dangling(struct uctx *c, const ese_table *t, const ese_value *v
 		out->columnid = v->columnid;
 		out->derived = v->derived;
 		out->is_null = 1;
-		return dropped;
+		return 0;
 	}
 	/* fewer values: the encoder chooses their form again, as ESE does; a
 	 * compressed first value is kept only if it is still first */
 	out->instances = keep;
 	out->ninstances = kept;
 	out->tag_flags &= (uint8_t) ~(ESE_TAG_MULTI | ESE_TAG_TWO_VALUES | (first_dropped ? ESE_TAG_COMPRESSED : 0));
-	return dropped;
+	return 0;
 }
 
 /* The new record into out: fast path (fixed values patched) when it
@@ -741,7 +738,7 @@ static int build_record(struct uctx *c, const ese_table *t, const ese_record *r,
 	}
 	*in_place = 0;
 	ese_value *old = NULL, *merged = NULL;
-	ese_instance *inst = NULL, *keep = NULL;
+	ese_instance *inst = NULL;
 	size_t nold = 0;
 	int err = record_values(t, r, &old, &nold, &inst, st);
 	if (err)
@@ -770,14 +767,7 @@ static int build_record(struct uctx *c, const ese_table *t, const ese_record *r,
 		err = ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
 		goto out;
 	}
-	size_t ninst = 0;
-	for (size_t i = 0; i < nold; i++)
-		ninst += old[i].ninstances;
-	if (ninst && !(keep = calloc(ninst, sizeof(*keep)))) {
-		err = ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
-		goto out;
-	}
-	size_t n = 0, used = 0;
+	size_t n = 0;
 	for (size_t i = 0; i < nold; i++) {
 		const ese_value *given = NULL;
 		for (size_t k = 0; k < nvals && !given; k++)
@@ -793,13 +783,10 @@ static int build_record(struct uctx *c, const ese_table *t, const ese_record *r,
 			}
 			/* NULL with ESE_UPDATE_NULL_MISSING_LV: the dangling references
 			 * go, every other value stays (its long value keeps its count) */
-			long dropped = drop_dangling(c, t, &old[i], keep + used, &merged[n], st);
-			if (dropped < 0) {
+			if (drop_dangling(c, t, &old[i], &merged[n++], st)) {
 				err = st && st->err ? st->err : JET_errDatabaseCorrupted;
 				goto out;
 			}
-			used += old[i].ninstances;
-			n++;              /* none dropped: the value stays as it is */
 			continue;
 		}
 		if (!given) {
@@ -824,7 +811,6 @@ out:
 	free(old);
 	free(merged);
 	free(inst);
-	free(keep);
 	return err;
 }
 

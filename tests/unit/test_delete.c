@@ -164,16 +164,13 @@ static void snap_free(struct snap *s)
 /* Every record of table (key order), its separated long values read back. */
 static void snapshot(const char *path, const char *table, struct snap *s)
 {
-	ese_db *db;
-	ese_catalog *cat;
-	ese_cursor *c;
+	ese_test_table tt;
 	ese_status st = { 0 };
-	ck_assert_int_eq(ese_db_open(path, ESE_OPEN_RDONLY, &db, &st), 0);
-	ck_assert_int_eq(ese_catalog_load(db, 4, &cat, &st), 0);
-	const ese_table *t = ese_catalog_find_table(cat, table);
-	ck_assert_ptr_nonnull(t);
-	int large = ese_page_is_large(ese_db_page_size(db));
-	ck_assert_int_eq(ese_cursor_open(db, t->pgno_fdp, t->objid, &c, &st), 0);
+	ese_test_table_open(path, table, &tt);
+	ese_db *db = tt.db;
+	const ese_table *t = tt.t;
+	ese_cursor *c = tt.c;
+	int large = tt.large;
 	size_t cap = 0;
 	memset(s, 0, sizeof(*s));
 	ese_sbuf lv;
@@ -218,9 +215,7 @@ static void snapshot(const char *path, const char *table, struct snap *s)
 		}
 	}
 	ese_sbuf_free(&lv);
-	ese_cursor_close(c);
-	ese_catalog_free(cat);
-	ese_db_close(db);
+	ese_test_table_close(&tt);
 }
 
 /* ---- index entries -------------------------------------------------------- */

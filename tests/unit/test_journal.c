@@ -182,54 +182,41 @@ static const ese_index *index_named(const ese_table *t, const char *name)
 static int read_value(const char *path, const char *table, const uint8_t *pk, size_t pklen, const char *col,
                       uint8_t *out, size_t *len)
 {
-	ese_db *db;
-	ese_catalog *cat;
-	ese_cursor *c;
+	ese_test_table tt;
 	ese_status st = { 0 };
-	ck_assert_int_eq(ese_db_open(path, ESE_OPEN_RDONLY, &db, &st), 0);
-	ck_assert_int_eq(ese_catalog_load(db, 4, &cat, &st), 0);
-	const ese_table *t = ese_catalog_find_table(cat, table);
-	ck_assert_ptr_nonnull(t);
-	ck_assert_int_eq(ese_cursor_open(db, t->pgno_fdp, t->objid, &c, &st), 0);
+	ese_test_table_open(path, table, &tt);
+	ese_cursor *c = tt.c;
+	const ese_table *t = tt.t;
 	ck_assert_int_eq(ese_cursor_seek(c, pk, pklen, &st), 0);
 	size_t kl, dl;
 	const uint8_t *k = ese_cursor_key(c, &kl), *d = ese_cursor_data(c, &dl);
 	ck_assert_uint_eq(kl, pklen);
 	ck_assert_mem_eq(k, pk, pklen);
 	ese_record r;
-	ck_assert_int_eq(ese_record_parse(&r, d, dl, ese_page_is_large(ese_db_page_size(db)), &st), 0);
+	ck_assert_int_eq(ese_record_parse(&r, d, dl, tt.large, &st), 0);
 	ese_colval v;
 	ck_assert_int_eq(ese_record_get(&r, t, column(t, col), &v, &st), 0);
 	int present = v.present;
 	*len = v.len;
 	if (v.len)
 		memcpy(out, v.data, v.len);
-	ese_cursor_close(c);
-	ese_catalog_free(cat);
-	ese_db_close(db);
+	ese_test_table_close(&tt);
 	return present;
 }
 
 /* Primary key of the n-th record of table (0-based, key order). */
 static void nth_key(const char *path, const char *table, size_t n, uint8_t *pk, size_t *pklen)
 {
-	ese_db *db;
-	ese_catalog *cat;
-	ese_cursor *c;
+	ese_test_table tt;
 	ese_status st = { 0 };
-	ck_assert_int_eq(ese_db_open(path, ESE_OPEN_RDONLY, &db, &st), 0);
-	ck_assert_int_eq(ese_catalog_load(db, 4, &cat, &st), 0);
-	const ese_table *t = ese_catalog_find_table(cat, table);
-	ck_assert_int_eq(ese_cursor_open(db, t->pgno_fdp, t->objid, &c, &st), 0);
-	int err = ese_cursor_first(c, &st);
+	ese_test_table_open(path, table, &tt);
+	int err = ese_cursor_first(tt.c, &st);
 	for (size_t i = 0; i < n && !err; i++)
-		err = ese_cursor_next(c, &st);
+		err = ese_cursor_next(tt.c, &st);
 	ck_assert_int_eq(err, 0);
-	const uint8_t *k = ese_cursor_key(c, pklen);
+	const uint8_t *k = ese_cursor_key(tt.c, pklen);
 	memcpy(pk, k, *pklen);
-	ese_cursor_close(c);
-	ese_catalog_free(cat);
-	ese_db_close(db);
+	ese_test_table_close(&tt);
 }
 
 struct lvctx {
@@ -868,20 +855,16 @@ END_TEST
  * key and the column. */
 static void first_separated(const char *path, const char *table, uint8_t *pk, size_t *pklen, uint32_t *colid)
 {
-	ese_db *db;
-	ese_catalog *cat;
-	ese_cursor *c;
+	ese_test_table tt;
 	ese_status st = { 0 };
-	ck_assert_int_eq(ese_db_open(path, ESE_OPEN_RDONLY, &db, &st), 0);
-	ck_assert_int_eq(ese_catalog_load(db, 4, &cat, &st), 0);
-	const ese_table *t = ese_catalog_find_table(cat, table);
-	ck_assert_int_eq(ese_cursor_open(db, t->pgno_fdp, t->objid, &c, &st), 0);
+	ese_test_table_open(path, table, &tt);
+	ese_cursor *c = tt.c;
 	*colid = 0;
 	for (int err = ese_cursor_first(c, &st); !err && !*colid; err = ese_cursor_next(c, &st)) {
 		size_t dl;
 		const uint8_t *d = ese_cursor_data(c, &dl);
 		ese_record r;
-		ck_assert_int_eq(ese_record_parse(&r, d, dl, ese_page_is_large(ese_db_page_size(db)), &st), 0);
+		ck_assert_int_eq(ese_record_parse(&r, d, dl, tt.large, &st), 0);
 		for (size_t i = 0; i < r.ntagged && !*colid; i++) {
 			uint32_t fid;
 			ese_colval v;
@@ -894,9 +877,7 @@ static void first_separated(const char *path, const char *table, uint8_t *pk, si
 		}
 	}
 	ck_assert_uint_ne(*colid, 0);
-	ese_cursor_close(c);
-	ese_catalog_free(cat);
-	ese_db_close(db);
+	ese_test_table_close(&tt);
 }
 
 /* ESE_UPDATE_NULL_MISSING_LV: a column holding a long value that exists is
@@ -944,15 +925,11 @@ END_TEST
  * how many, and how many are separated long values. */
 static void mv_values(const char *path, uint32_t id, size_t *n, size_t *sep)
 {
-	ese_db *db;
-	ese_catalog *cat;
-	ese_cursor *c;
+	ese_test_table tt;
 	ese_status st = { 0 };
-	ck_assert_int_eq(ese_db_open(path, ESE_OPEN_RDONLY, &db, &st), 0);
-	ck_assert_int_eq(ese_catalog_load(db, 4, &cat, &st), 0);
-	const ese_table *t = ese_catalog_find_table(cat, "mv");
-	ck_assert_ptr_nonnull(t);
-	ck_assert_int_eq(ese_cursor_open(db, t->pgno_fdp, t->objid, &c, &st), 0);
+	ese_test_table_open(path, "mv", &tt);
+	ese_cursor *c = tt.c;
+	const ese_table *t = tt.t;
 	*n = *sep = 0;
 	int found = 0;
 	for (int err = ese_cursor_first(c, &st); !err && !found; err = ese_cursor_next(c, &st)) {
@@ -982,9 +959,7 @@ static void mv_values(const char *path, uint32_t id, size_t *n, size_t *sep)
 		}
 	}
 	ck_assert(found);
-	ese_cursor_close(c);
-	ese_catalog_free(cat);
-	ese_db_close(db);
+	ese_test_table_close(&tt);
 }
 
 /* A multi-valued long column that also holds good values: lvref drops the

@@ -2,8 +2,10 @@
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "suites.h"
+#include "ese_page.h"
 
 uint8_t *ese_test_load_sample(const char *name, size_t *len)
 {
@@ -35,4 +37,24 @@ uint8_t *ese_test_load_sample(const char *name, size_t *len)
 	ck_assert_int_eq(pclose(pp), 0);
 	*len = n;
 	return buf;
+}
+
+void ese_test_table_open(const char *path, const char *table, ese_test_table *tt)
+{
+	ese_status st = { 0 };
+	memset(tt, 0, sizeof(*tt));
+	ck_assert_msg(ese_db_open(path, ESE_OPEN_RDONLY, &tt->db, &st) == 0, "%s", st.msg);
+	ck_assert_msg(ese_catalog_load(tt->db, 4, &tt->cat, &st) == 0, "%s", st.msg);
+	tt->t = ese_catalog_find_table(tt->cat, table);
+	ck_assert_msg(tt->t != NULL, "%s: no table %s", path, table);
+	ck_assert_msg(ese_cursor_open(tt->db, tt->t->pgno_fdp, tt->t->objid, &tt->c, &st) == 0, "%s", st.msg);
+	tt->large = ese_page_is_large(ese_db_page_size(tt->db));
+}
+
+void ese_test_table_close(ese_test_table *tt)
+{
+	ese_cursor_close(tt->c);
+	ese_catalog_free(tt->cat);
+	ese_db_close(tt->db);
+	memset(tt, 0, sizeof(*tt));
 }
