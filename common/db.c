@@ -294,6 +294,15 @@ const ese_dbheader *ese_db_header(const ese_db *db) { return &db->hdr; }
 const ese_header_state *ese_db_header_state(const ese_db *db) { return &db->hstate; }
 uint32_t ese_db_page_size(const ese_db *db) { return db->page_size; }
 uint32_t ese_db_page_count(const ese_db *db) { return db->page_count; }
+
+void ese_db_grown(ese_db *db, uint64_t size)
+{
+	if (db->map || db->verified || size <= db->file_size)
+		return;               /* read-only handles keep the size they mapped */
+	db->file_size = size;
+	uint64_t n = size / db->page_size - 2;
+	db->page_count = (uint32_t)(n > 0xFFFFFFFEull ? 0xFFFFFFFEull : n);
+}
 uint64_t ese_db_file_size(const ese_db *db) { return db->file_size; }
 int ese_db_fd(const ese_db *db) { return db->fd; }
 uint64_t ese_db_corrected_pages(const ese_db *db) { return __atomic_load_n(&db->corrected, __ATOMIC_RELAXED); }

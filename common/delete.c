@@ -59,6 +59,7 @@
 #include "bytes.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -131,14 +132,9 @@ static struct wpage *ws_find(ese_deleter *d, uint32_t pgno)
 	return NULL;
 }
 
-/* The working copy of pgno, read from the file the first time. */
-static int ws_get(ese_deleter *d, uint32_t pgno, struct wpage **out, ese_status *st)
+/* A new slot of the working set for pgno (its buffer uninitialised). */
+static int ws_add(ese_deleter *d, uint32_t pgno, struct wpage **out, ese_status *st)
 {
-	struct wpage *w = ws_find(d, pgno);
-	if (w) {
-		*out = w;
-		return 0;
-	}
 	if (d->nws == d->capws) {
 		size_t cap = d->capws ? d->capws * 2 : 32;
 		struct wpage **p = realloc(d->ws, cap * sizeof(*p));
@@ -147,21 +143,52 @@ static int ws_get(ese_deleter *d, uint32_t pgno, struct wpage **out, ese_status 
 		d->ws = p;
 		d->capws = cap;
 	}
-	w = calloc(1, sizeof(*w));
+	struct wpage *w = calloc(1, sizeof(*w));
 	if (!w || !(w->buf = malloc(d->ps))) {
 		free(w);
 		return ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
 	}
 	w->pgno = pgno;
-	int err = ese_db_read_page(d->db, pgno, w->buf, st);
-	if (err) {
+	d->ws[d->nws++] = w;
+	*out = w;
+	return 0;
+}
+
+/* The working copy of pgno, read from the file the first time. */
+static int ws_get(ese_deleter *d, uint32_t pgno, struct wpage **out, ese_status *st)
+{
+	struct wpage *w = ws_find(d, pgno);
+	if (w) {
+		*out = w;
+		return 0;
+	}
+	int err = ws_add(d, pgno, &w, st);
+	if (err)
+		return err;
+	if ((err = ese_db_read_page(d->db, pgno, w->buf, st))) {
+		d->nws--;
 		free(w->buf);
 		free(w);
 		return err;
 	}
-	d->ws[d->nws++] = w;
 	*out = w;
 	return 0;
+}
+
+/* The working copy of a page about to be laid out anew (a page just taken
+ * from available space): the copy already in the set, else a zeroed one.
+ * Its bytes in the file (perhaps never written, perhaps past the end of
+ * the file) are not read. */
+static int ws_new(ese_deleter *d, uint32_t pgno, struct wpage **out, ese_status *st)
+{
+	if ((*out = ws_find(d, pgno)))
+		return 0;
+	int err = ws_add(d, pgno, out, st);
+	if (!err) {
+		memset((*out)->buf, 0, d->ps);
+		(*out)->dirty = 1;
+	}
+	return err;
 }
 
 static void ws_discard(ese_deleter *d)
@@ -253,6 +280,20 @@ out:
 	return err;
 }
 
+/* The session took pages past the end of the file (grow_file): the file
+ * is extended to hold them (allocated, so that a full disk shows here,
+ * before any page is written), and the handle reads them from now on.
+ * With a journal, rolling the pass back cuts the file back. */
+static int grow(ese_deleter *d, ese_status *st)
+{
+	uint64_t old = ((uint64_t)ese_db_page_count(d->db) + 2) * d->ps, size = ((uint64_t)d->npages + 2) * d->ps;
+	int e = posix_fallocate(ese_db_fd(d->db), (off_t)old, (off_t)(size - old));
+	if (e)
+		return io_error(d, st, e, 0, "growing the file");
+	ese_db_grown(d->db, size);
+	return 0;
+}
+
 /* Stamps and writes every dirty page in page order, then empties the
  * working set.  The first write of the session marks the header Dirty. */
 static int ws_flush(ese_deleter *d, ese_status *st)
@@ -266,6 +307,8 @@ static int ws_flush(ese_deleter *d, ese_status *st)
 			goto out;
 		d->marked_dirty = 1;
 	}
+	if (ndirty && d->npages > ese_db_page_count(d->db) && (err = grow(d, st)))
+		goto out;
 	if (d->nws > 1)
 		qsort(d->ws, d->nws, sizeof(d->ws[0]), cmp_wpage);
 	for (size_t i = 0; i < d->nws && !err; i++) {
@@ -480,34 +523,35 @@ static int relayout(ese_deleter *d, struct wpage *w, uint32_t flags, unsigned dr
 
 /* ---- available space -------------------------------------------------- */
 
-/* The owned extent of the tree at pgno_oe that holds pgno: [*first, *last].
- * The owned-extent tree is never changed here, so the file is current. */
+/* The owned extent of the tree at pgno_oe that holds pgno: [*first, *last]
+ * (read through the working set: an owned-extent tree may have grown). */
 static int owned_extent(ese_deleter *d, const struct tree *tr, uint32_t pgno_oe, uint32_t pgno, uint32_t *first,
                         uint32_t *last, ese_status *st)
 {
-	ese_cursor *c;
-	int err = ese_cursor_open(d->db, pgno_oe, tr->objid, &c, st);
-	if (err)
-		return err;
-	int found = 0;
-	for (err = ese_cursor_first(c, st); err == 0 && !found; err = ese_cursor_next(c, st)) {
-		size_t kl, dl;
-		const uint8_t *k = ese_cursor_key(c, &kl), *dt = ese_cursor_data(c, &dl);
-		if (kl != 4 || dl < 4)
-			continue;
-		uint32_t l = get_be32(k), n = get_le32(dt);
-		if (n && n <= l && pgno <= l && pgno >= l - n + 1) {
-			*first = l - n + 1;
+	struct tree oet = { pgno_oe, tr->objid, 1, tr->table, "space (owned extents)", tr->root };
+	uint8_t key[4];
+	size_t len;
+	struct path p;
+	put_be32(key, pgno);
+	int err = tree_seek(d, &oet, key, sizeof(key), &p, d->kbuf, &len, st);
+	if (err == 0 && len == 4) {
+		struct wpage *w;
+		ese_page pg;
+		ese_node n;
+		int lv = p.depth - 1;
+		if ((err = tree_page(d, &oet, p.pgno[lv], &w, &pg, st)) ||
+		    (err = ese_page_node(&pg, p.pgno[lv], p.idx[lv], &n, st)))
+			return err;
+		uint32_t l = get_be32(d->kbuf), c = n.data_len >= 4 ? get_le32(n.data) : 0;
+		if (c && c <= l && pgno >= l - c + 1) {
+			*first = l - c + 1;
 			*last = l;
-			found = 1;
+			return 0;
 		}
-	}
-	ese_cursor_close(c);
-	if (found)
-		return 0;
-	if (err && err != JET_errRecordNotFound)
+	} else if (err && err != JET_errRecordNotFound) {
 		return err;
-	return ese_fail(st, JET_errSPOwnExtCorrupted, pgno, "%s %s: freed page %u is not among the pages objid %u owns",
+	}
+	return ese_fail(st, JET_errSPOwnExtCorrupted, pgno, "%s %s: page %u is not among the pages objid %u owns",
 	                tr->table, tr->name, pgno, tr->objid);
 }
 
@@ -698,88 +742,111 @@ static int below_bound(ese_deleter *d, const struct tree *tr, const struct path 
 	return 0;
 }
 
-/* Splits page j of path p (not the root; its parent has room for one more
- * node): the upper half of its nodes moves to the spare page sw, which
- * takes the page's place in its parent, and the page gets a new node
- * there whose key bounds what it kept.  Leaves stay linked. */
-static int ae_split(ese_deleter *d, const struct tree *aet, const struct path *p, int j, struct wpage *sw,
-                    ese_status *st)
+/* Where to cut m in two halves of about equal cost: 1 <= s < count. */
+static size_t split_point(const struct mpage *m)
+{
+	size_t total = 0, acc = 0, s = 0;
+	for (size_t i = 0; i < m->count; i++)
+		total += ese_pb_node_cost(m->n[i].klen, 0, m->n[i].dlen);
+	while (s + 1 < m->count && acc < total / 2)
+		acc += ese_pb_node_cost(m->n[s].klen, 0, m->n[s].dlen), s++;
+	return s ? s : 1;
+}
+
+/* Splits page j of path p (not the root; its parent has room for a node
+ * keyed sep[0..seplen)): nodes [s, count) of m (the page's nodes, a node
+ * being added already among them) move to the spare page sw, with tag 0
+ * rp[0..rplen) (their shared prefix), and sw takes the page's place in its
+ * parent; the page keeps [0, s) and gets a new node in the parent, keyed
+ * sep, before sw's.  Leaves stay linked.  Returns 1 when a half does not
+ * fit a page. */
+static int split_page(ese_deleter *d, const struct tree *tr, const struct path *p, int j, struct wpage *sw,
+                      const struct mpage *m, size_t s, const uint8_t *sep, size_t seplen, const uint8_t *rp,
+                      size_t rplen, ese_status *st)
 {
 	uint32_t pgno = p->pgno[j], ppgno = p->pgno[j - 1];
 	struct wpage *w, *pw;
 	ese_page pg, ppg;
 	ese_tag t0;
-	struct mpage m = { 0 }, pm = { 0 };
-	uint8_t sep[16], child[4];
+	struct mpage pm = { 0 };
+	uint8_t child[4];
+	int err = tree_page(d, tr, pgno, &w, &pg, st);
+	if (err || (err = ese_page_tag(&pg, pgno, 0, &t0, st)))
+		return err;
+	int leaf = (pg.flags & ESE_PF_LEAF) != 0;
+	uint32_t next = pg.next;
+	if (mpage_lay(d, sw, pg.objid, pg.flags & ~ESE_PF_ROOT, rp, rplen, 0, m, s, m->count, leaf ? pgno : 0,
+	              leaf ? next : 0) ||
+	    mpage_lay(d, w, pg.objid, pg.flags, w->buf + t0.off, t0.len, t0.len - pg.prefix_len, m, 0, s, pg.prev,
+	              leaf ? sw->pgno : 0))
+		return 1;
+	if (leaf && next) {
+		struct wpage *nw;
+		ese_page npg;
+		if ((err = tree_page(d, tr, next, &nw, &npg, st)))
+			return err;
+		put_le32(nw->buf + 16, sw->pgno);
+		nw->dirty = 1;
+	}
+	/* the parent: its node for the page now leads to the spare, and a new
+	 * node before it leads to the page */
+	if ((err = tree_page(d, tr, ppgno, &pw, &ppg, st)) || (err = mpage_load(&ppg, ppgno, seplen + 4, &pm, st)))
+		return err;
+	long at = mpage_find_tag(&pm, p->idx[j - 1]);
+	if (at < 0 || pm.n[at].dlen < 4) {
+		err = ese_fail(st, JET_errDatabaseCorrupted, ppgno, "page %u: node %u has no child page", ppgno,
+		               p->idx[j - 1]);
+	} else {
+		put_le32(pm.n[at].data, sw->pgno);
+		put_le32(child, pgno);
+		mpage_insert(&pm, (size_t)at, sep, seplen, child, 4);
+		if (mpage_relay(d, pw, &ppg, &pm, st) == 1)
+			err = ese_fail(st, JET_errDatabaseCorrupted, ppgno, "%s %s: page %u has no room for a separator",
+			               tr->table, tr->name, ppgno);
+	}
+	mpage_free(&pm);
+	d->stats.pages_split++;
+	return err;
+}
+
+/* Splits page j of path p of a space tree in halves (ae_grow): a leaf's
+ * bound is the first key it gives away; an internal page's is the key of
+ * the last node it keeps, which stays its last key. */
+static int ae_split(ese_deleter *d, const struct tree *aet, const struct path *p, int j, struct wpage *sw,
+                    ese_status *st)
+{
+	uint32_t pgno = p->pgno[j];
+	struct wpage *w;
+	ese_page pg;
+	struct mpage m = { 0 };
 	int err = tree_page(d, aet, pgno, &w, &pg, st);
-	if (err || (err = ese_page_tag(&pg, pgno, 0, &t0, st)) || (err = mpage_load(&pg, pgno, 0, &m, st)))
+	if (err || (err = mpage_load(&pg, pgno, 0, &m, st)))
 		return err;
 	if (m.count < 2) {
 		err = ese_fail(st, JET_errSPAvailExtCorrupted, pgno, "%s %s: page %u is full with %zu node(s)", aet->table,
 		               aet->name, pgno, m.count);
 		goto out;
 	}
-	size_t total = 0, acc = 0, s = 0;
-	for (size_t i = 0; i < m.count; i++)
-		total += ese_pb_node_cost(m.n[i].klen, 0, m.n[i].dlen);
-	while (s + 1 < m.count && acc < total / 2)
-		acc += ese_pb_node_cost(m.n[s].klen, 0, m.n[s].dlen), s++;
-	if (s == 0)
-		s = 1;
-	int leaf = (pg.flags & ESE_PF_LEAF) != 0;
-	/* a leaf's bound is the first key it gives away; an internal page's
-	 * is the key of the last node it keeps, which stays its last key */
-	const struct mnode *b = leaf ? &m.n[s] : &m.n[s - 1];
-	if (b->klen > sizeof(sep)) {
+	size_t s = split_point(&m);
+	const struct mnode *b = (pg.flags & ESE_PF_LEAF) ? &m.n[s] : &m.n[s - 1];
+	if (b->klen > 16) {
 		err = ese_fail(st, JET_errSPAvailExtCorrupted, pgno, "%s %s: page %u: key of %zu bytes", aet->table,
 		               aet->name, pgno, b->klen);
 		goto out;
 	}
-	size_t seplen = b->klen;
-	memcpy(sep, b->key, seplen);
-	uint32_t next = pg.next;
-	if (mpage_lay(d, sw, pg.objid, pg.flags & ~ESE_PF_ROOT, NULL, 0, 0, &m, s, m.count, leaf ? pgno : 0,
-	              leaf ? next : 0) ||
-	    mpage_lay(d, w, pg.objid, pg.flags, w->buf + t0.off, t0.len, t0.len - pg.prefix_len, &m, 0, s, pg.prev,
-	              leaf ? sw->pgno : 0)) {
+	if ((err = split_page(d, aet, p, j, sw, &m, s, b->key, b->klen, NULL, 0, st)) == 1)
 		err = ese_fail(st, JET_errDatabaseCorrupted, pgno, "%s %s: page %u: half of its nodes do not fit a page",
 		               aet->table, aet->name, pgno);
-		goto out;
-	}
-	if (leaf && next) {
-		struct wpage *nw;
-		ese_page npg;
-		if ((err = tree_page(d, aet, next, &nw, &npg, st)))
-			goto out;
-		put_le32(nw->buf + 16, sw->pgno);
-		nw->dirty = 1;
-	}
-	/* the parent: its node for the page now leads to the spare, and a new
-	 * node before it leads to the page */
-	if ((err = tree_page(d, aet, ppgno, &pw, &ppg, st)) || (err = mpage_load(&ppg, ppgno, seplen + 4, &pm, st)))
-		goto out;
-	long at = mpage_find_tag(&pm, p->idx[j - 1]);
-	if (at < 0 || pm.n[at].dlen < 4) {
-		err = ese_fail(st, JET_errDatabaseCorrupted, ppgno, "page %u: node %u has no child page", ppgno,
-		               p->idx[j - 1]);
-		goto out;
-	}
-	put_le32(pm.n[at].data, sw->pgno);
-	put_le32(child, pgno);
-	mpage_insert(&pm, (size_t)at, sep, seplen, child, 4);
-	if (mpage_relay(d, pw, &ppg, &pm, st) == 1)
-		err = ese_fail(st, JET_errDatabaseCorrupted, ppgno, "%s %s: page %u has no room for a separator", aet->table,
-		               aet->name, ppgno);
 out:
 	mpage_free(&m);
-	mpage_free(&pm);
 	return err;
 }
 
 /* The root is full: its nodes move to the spare page sw (with the root's
  * key prefix as its tag 0, so they take no more room than before), and
- * the root keeps one node, with the empty key, leading to it. */
-static int ae_push_down(ese_deleter *d, const struct tree *aet, struct wpage *sw, ese_status *st)
+ * the root keeps one node, with the empty key, leading to it.  Any tree:
+ * the root keeps its page number, the catalog's reference stays valid. */
+static int push_down(ese_deleter *d, const struct tree *aet, struct wpage *sw, ese_status *st)
 {
 	struct wpage *w;
 	ese_page pg;
@@ -831,10 +898,10 @@ static int ae_grow(ese_deleter *d, const struct tree *aet, const struct path *p,
 		}
 	}
 	struct wpage *sw;
-	int err = ws_get(d, spare, &sw, st);
+	int err = ws_new(d, spare, &sw, st);
 	if (err)
 		return err;
-	err = j ? ae_split(d, aet, p, j, sw, st) : ae_push_down(d, aet, sw, st);
+	err = j ? ae_split(d, aet, p, j, sw, st) : push_down(d, aet, sw, st);
 	if (!err)
 		d->stats.space_pages++;
 	return err;
@@ -985,13 +1052,19 @@ static int avail_add_one(ese_deleter *d, const struct tree *tr, uint32_t pgno, e
 
 /* Adds page pgno to the available space of tree tr's object, then the
  * pages its available-extent tree gave up on the way (free_page). */
-static int avail_add(ese_deleter *d, const struct tree *tr, uint32_t pgno, ese_status *st)
+static int pend_drain(ese_deleter *d, const struct tree *tr, ese_status *st)
 {
-	int err = avail_add_one(d, tr, pgno, st);
+	int err = 0;
 	while (!err && d->npend)
 		err = avail_add_one(d, tr, d->pend[--d->npend], st);
 	d->npend = 0;
 	return err;
+}
+
+static int avail_add(ese_deleter *d, const struct tree *tr, uint32_t pgno, ese_status *st)
+{
+	int err = avail_add_one(d, tr, pgno, st);
+	return err ? err : pend_drain(d, tr, st);
 }
 
 /* Flags page pgno Empty and gives it back to tree tr's available space.
@@ -1099,6 +1172,333 @@ static int tree_remove(ese_deleter *d, const struct tree *tr, struct path *p, es
 		return relayout(d, w, pg.flags, i, 0, NULL, 0, 0, NULL, st);
 	}
 	return 0;
+}
+
+/* ---- taking space: a tree that grows (issue 6) ------------------------ */
+
+#define GROW_DB_PAGES     256u   /* the file grows by ESE's default database
+                                  * extension (JET_paramDbExtensionSize) */
+#define GROW_EXTENT_PAGES 16u    /* pages an object asks its parent for */
+
+/* Adds the extent that ends at page `last` to space tree t: a node keyed
+ * with last (4 bytes big-endian) whose data is its page count, cpg, or,
+ * when cpg is 0, the pages from *spare to last (what is left of a range
+ * that is becoming available).  A full leaf makes the tree grow
+ * (ae_grow) with page *spare, which is then a space page: *spare moves
+ * on; pages up to spare_last may be used that way. */
+static int space_insert(ese_deleter *d, const struct tree *t, uint32_t last, uint32_t cpg, uint32_t *spare,
+                        uint32_t spare_last, ese_status *st)
+{
+	uint8_t key[4], count[4];
+	put_be32(key, last);
+	for (int step = 0; step < 2 * MAXD; step++) {
+		if (!cpg && *spare > last)
+			return 0;         /* every page went to the tree itself */
+		put_le32(count, cpg ? cpg : last - *spare + 1);
+		struct path p;
+		struct wpage *w;
+		ese_page pg;
+		struct mpage m;
+		p.pgno[0] = t->root;
+		int err = descend(d, t, &p, 0, key, sizeof(key), st);
+		if (err || (err = tree_page(d, t, p.pgno[p.depth - 1], &w, &pg, st)) ||
+		    (err = mpage_load(&pg, w->pgno, 8, &m, st)))
+			return err;
+		size_t at = 0;
+		int c = 1;
+		while (at < m.count && (c = ese_key_compare(m.n[at].key, m.n[at].klen, key, 4)) < 0)
+			at++;
+		if (at < m.count && c == 0) {
+			mpage_free(&m);
+			return ese_fail(st, JET_errSPAvailExtCorrupted, w->pgno, "%s %s: an extent ending at page %u is there already",
+			                t->table, t->name, last);
+		}
+		mpage_insert(&m, at, key, 4, count, 4);
+		err = mpage_relay(d, w, &pg, &m, st);
+		mpage_free(&m);
+		if (err != 1)
+			return err;
+		if (*spare > spare_last)
+			return ese_fail(st, JET_errSPAvailExtCorrupted, w->pgno, "%s %s: page %u is full and no page is left to grow it",
+			                t->table, t->name, w->pgno);
+		if ((err = ae_grow(d, t, &p, (*spare)++, st)))
+			return err;
+	}
+	return ese_fail(st, JET_errSPAvailExtCorrupted, t->root, "%s %s: the tree does not grow", t->table, t->name);
+}
+
+/* Takes up to want pages from the start of the first available extent
+ * that aet lists: *first, *n (the extent shrinks from its start, its key,
+ * the last page, unchanged; it goes when nothing is left).  1 when the
+ * tree lists no extent. */
+static int ae_take(ese_deleter *d, const struct tree *aet, uint32_t want, uint32_t *first, uint32_t *n,
+                   ese_status *st)
+{
+	uint8_t seek[17];
+	size_t seeklen = 0;
+	for (unsigned guard = 0; guard < 1u << 20; guard++) {
+		struct path p;
+		struct wpage *w;
+		uint8_t *data;
+		uint32_t last = 0, cpg = 0;
+		size_t len;
+		int regular;
+		int err = tree_seek(d, aet, seek, seeklen, &p, d->kbuf, &len, st);
+		if (err == JET_errRecordNotFound)
+			return 1;
+		if (err || (err = ae_entry(d, aet, &p, &last, &cpg, &w, &data, &regular, st)))
+			return err;
+		if (!regular) {
+			/* a pool entry or a placeholder: on to the next key */
+			if (len >= sizeof(seek))
+				return ese_fail(st, JET_errSPAvailExtCorrupted, p.pgno[p.depth - 1], "%s %s: a key of %zu bytes",
+				                aet->table, aet->name, len);
+			memcpy(seek, d->kbuf, len);
+			seek[len] = 0;
+			seeklen = len + 1;
+			continue;
+		}
+		uint32_t take = cpg < want ? cpg : want;
+		*first = last - cpg + 1;
+		*n = take;
+		if (take < cpg) {
+			put_le32(data, cpg - take);
+			w->dirty = 1;
+			return 0;
+		}
+		return tree_remove(d, aet, &p, st);
+	}
+	return ese_fail(st, JET_errSPAvailExtCorrupted, aet->root, "%s %s: no end to its entries", aet->table, aet->name);
+}
+
+/* The file is to grow by want pages: *first, *n.  Only the page count
+ * changes here; ws_flush extends the file before it writes. */
+static int grow_file(ese_deleter *d, uint32_t want, uint32_t *first, uint32_t *n, ese_status *st)
+{
+	if ((uint64_t)d->npages + want > 0x7FFFFFFFull)
+		return ese_fail(st, JET_errOutOfDatabaseSpace, 0, "%s: the database cannot grow past %u pages",
+		                ese_db_path(d->db), d->npages);
+	*first = d->npages + 1;
+	*n = want;
+	d->npages += want;
+	d->stats.pages_added += want;
+	return 0;
+}
+
+/* Takes up to want contiguous pages (at least one) from the available
+ * space of the object whose root page (FDP) is fdp: *first, *n, owned by
+ * it and no longer available.  As ESE's space manager does: an object
+ * with no available page gets an extent from its parent object (named in
+ * its space header: an index or long-value tree from its table, a table
+ * from the database root), recorded in its owned-extent tree, the rest in
+ * its available-extent tree; the database root gets one by growing the
+ * file.  A single-extent object takes a page of its bitmap; one whose
+ * pages are all in use does not grow here (JET_errFeatureNotAvailable). */
+static int alloc_extent(ese_deleter *d, uint32_t fdp, uint32_t objid, const char *table, const char *name,
+                        uint32_t want, uint32_t *first, uint32_t *n, int depth, ese_status *st)
+{
+	struct tree ot = { fdp, objid, 1, table, name, 0 };
+	if (depth > 4)
+		return ese_fail(st, JET_errSPOwnExtCorrupted, fdp, "%s %s: parents nest too deep", table, name);
+	for (int round = 0; round < 4; round++) {
+		struct wpage *rw;
+		ese_page rpg;
+		ese_space_header sh;
+		ese_tag t0;
+		int err = tree_page(d, &ot, fdp, &rw, &rpg, st);
+		if (err || (err = ese_page_space_header(&rpg, fdp, &sh, st)) || (err = ese_page_tag(&rpg, fdp, 0, &t0, st)))
+			return err;
+		if (!(sh.flags & 1)) {
+			/* single extent: bit k of the root's bitmap = page fdp+1+k */
+			uint32_t lim = sh.cpg_primary ? sh.cpg_primary - 1 : 0;
+			for (uint32_t k = 0; k < lim && k < 32; k++)
+				if (sh.avail_bitmap & (1u << k)) {
+					uint8_t *bits = rw->buf + t0.off + (t0.len == 16 ? 0 : 1) + 12;
+					put_le32(bits, sh.avail_bitmap & ~(1u << k));
+					rw->dirty = 1;
+					*first = fdp + 1 + k;
+					*n = 1;
+					return 0;
+				}
+			return ese_fail(st, JET_errFeatureNotAvailable, fdp,
+			                "%s %s: every page of its single extent (%u pages at page %u) is in use; such a tree "
+			                "does not grow here", table, name, sh.cpg_primary, fdp);
+		}
+		struct tree aet = { sh.pgno_oe + 1, objid, 1, table, "space (available extents)", fdp };
+		struct tree oet = { sh.pgno_oe, objid, 1, table, "space (owned extents)", fdp };
+		if ((err = ae_take(d, &aet, want, first, n, st)) == 0)
+			return pend_drain(d, &ot, st);
+		if (err != 1)
+			return err;
+		/* nothing available: a new extent */
+		uint32_t ef = 0, en = 0, ask = want > GROW_EXTENT_PAGES ? want : GROW_EXTENT_PAGES;
+		if (sh.pgno_parent == 0) {
+			if (fdp != 1)
+				return ese_fail(st, JET_errSPOwnExtCorrupted, fdp, "%s %s: root page %u names no parent", table, name,
+				                fdp);
+			err = grow_file(d, ask > GROW_DB_PAGES ? ask : GROW_DB_PAGES, &ef, &en, st);
+		} else {
+			struct wpage *pw;
+			ese_page ppg;
+			if ((err = ws_get(d, sh.pgno_parent, &pw, st)) ||
+			    (err = ese_page_parse(&ppg, pw->buf, d->ps, sh.pgno_parent, st)))
+				return err;
+			if (!(ppg.flags & ESE_PF_ROOT) || ppg.objid == objid)
+				return ese_fail(st, JET_errSPOwnExtCorrupted, fdp, "%s %s: its parent, page %u, is not another root",
+				                table, name, sh.pgno_parent);
+			int db = sh.pgno_parent == 1;
+			err = alloc_extent(d, sh.pgno_parent, ppg.objid, db ? "database" : table, db ? "root" : "table", ask, &ef,
+			                   &en, depth + 1, st);
+		}
+		uint32_t spare = ef, el = ef + en - 1;
+		if (err || (err = space_insert(d, &oet, el, en, &spare, el, st)) ||
+		    (err = space_insert(d, &aet, el, 0, &spare, el, st)))
+			return err;
+		d->stats.extents_added++;
+	}
+	return ese_fail(st, JET_errSPAvailExtCorrupted, fdp, "%s %s: no page to take", table, name);
+}
+
+/* The bookmark of loaded node e of tree tr into out (key, or key || data). */
+static size_t mnode_bm(const struct tree *tr, const struct mnode *e, uint8_t *out)
+{
+	memcpy(out, e->key, e->klen);
+	if (tr->unique)
+		return e->klen;
+	memcpy(out + e->klen, e->data, e->dlen);
+	return e->klen + e->dlen;
+}
+
+static size_t lcp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+{
+	size_t i = 0;
+	while (i < al && i < bl && a[i] == b[i])
+		i++;
+	return i;
+}
+
+/* Inserts node (key, data) into tree tr (a table's, index's or long-value
+ * tree: its root is its object's FDP) where its bookmark belongs.  A leaf
+ * without room splits as ESE splits it (bt.cxx): the lowest page on the
+ * way whose parent has room for its separator splits in two halves (a new
+ * last node of the rightmost leaf goes to a page of its own: an append),
+ * or, when the root is full too, the root's nodes move down a level; each
+ * new page comes from the object's space (alloc_extent).  Separators as
+ * the bulk builder makes them: between leaves the shortest prefix of the
+ * right half's first bookmark above the left half's last; between
+ * internal pages the left half's last key. */
+static int tree_insert(ese_deleter *d, const struct tree *tr, const uint8_t *key, size_t klen, const uint8_t *data,
+                       size_t dlen, ese_status *st)
+{
+	size_t bml = tr->unique ? klen : klen + dlen;
+	uint8_t *bm = malloc(bml + 1), *sep = malloc(2 * BM_MAX), *lb = sep ? sep + BM_MAX : NULL;
+	struct mpage m = { 0 }, up = { 0 };
+	int err = 0, done = 0;
+	if (!bm || !sep) {
+		err = ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
+		goto out;
+	}
+	memcpy(bm, key, klen);
+	if (!tr->unique && dlen)
+		memcpy(bm + klen, data, dlen);
+	for (int step = 0; step < 4 * MAXD && !done && !err; step++) {
+		struct path p;
+		struct wpage *w;
+		ese_page pg;
+		p.pgno[0] = tr->root;
+		if ((err = descend(d, tr, &p, 0, bm, bml, st)))
+			break;
+		int lv = p.depth - 1;
+		if ((err = tree_page(d, tr, p.pgno[lv], &w, &pg, st)) ||
+		    (err = mpage_load(&pg, w->pgno, klen + dlen, &m, st)))
+			break;
+		size_t at = 0;
+		int c = 1;
+		while (at < m.count && (c = ese_key_compare(lb, mnode_bm(tr, &m.n[at], lb), bm, bml)) < 0)
+			at++;
+		if (at < m.count && c == 0) {
+			err = ese_fail(st, JET_errKeyDuplicate, w->pgno, "%s %s: the entry is there already", tr->table,
+			               tr->name);
+			break;
+		}
+		mpage_insert(&m, at, key, klen, data, dlen);
+		if ((err = mpage_relay(d, w, &pg, &m, st)) != 1) {
+			done = 1;
+			break;
+		}
+		err = 0;
+		uint32_t next = pg.next;
+		struct mpage *mj = &m;
+		for (int j = lv;; j--) {
+			if (mj->count < 2) {
+				err = ese_fail(st, JET_errFeatureNotAvailable, p.pgno[j],
+				               "%s %s: page %u cannot take the entry (%zu + %zu bytes) even alone", tr->table,
+				               tr->name, p.pgno[j], klen, dlen);
+				break;
+			}
+			size_t s = j == lv && at + 1 == mj->count && !next ? at : split_point(mj);
+			size_t seplen;
+			if (j == lv) {
+				size_t ll = mnode_bm(tr, &mj->n[s - 1], lb), rl = mnode_bm(tr, &mj->n[s], sep);
+				size_t cp = lcp(lb, ll, sep, rl);
+				seplen = cp < rl ? cp + 1 : rl;
+			} else {
+				memcpy(sep, mj->n[s - 1].key, seplen = mj->n[s - 1].klen);
+			}
+			int room = 0;
+			if (j > 0) {
+				struct wpage *pw;
+				ese_page ppg;
+				if ((err = tree_page(d, tr, p.pgno[j - 1], &pw, &ppg, st)))
+					break;
+				room = ppg.cb_free >= ese_pb_node_cost(seplen, 0, 4);
+			}
+			if (j > 0 && !room) {
+				/* the parent splits first */
+				struct wpage *pw;
+				ese_page ppg;
+				mpage_free(&up);
+				if ((err = tree_page(d, tr, p.pgno[j - 1], &pw, &ppg, st)) ||
+				    (err = mpage_load(&ppg, p.pgno[j - 1], 0, &up, st)))
+					break;
+				mj = &up;
+				continue;
+			}
+			uint32_t spare = 0, got = 0;
+			struct wpage *sw;
+			if ((err = alloc_extent(d, tr->root, tr->objid, tr->table, tr->name, 1, &spare, &got, 0, st)) ||
+			    (err = ws_new(d, spare, &sw, st)))
+				break;
+			d->stats.pages_allocated++;
+			if (j == 0) {
+				err = push_down(d, tr, sw, st);   /* then down again */
+				break;
+			}
+			/* the right half's tag 0: the prefix its keys share */
+			const struct mnode *f = &mj->n[s], *l = &mj->n[mj->count - 1];
+			size_t rpl = lcp(f->key, f->klen, l->key, l->klen);
+			if (rpl <= 2)
+				rpl = 0;
+			err = split_page(d, tr, &p, j, sw, mj, s, sep, seplen, f->key, rpl, st);
+			if (err == 1 && rpl)
+				err = split_page(d, tr, &p, j, sw, mj, s, sep, seplen, NULL, 0, st);
+			if (err == 1)
+				err = ese_fail(st, JET_errFeatureNotAvailable, p.pgno[j], "%s %s: page %u: a half does not fit a page",
+				               tr->table, tr->name, p.pgno[j]);
+			done = !err && j == lv;
+			break;
+		}
+		mpage_free(&m);
+		mpage_free(&up);
+	}
+	if (!err && !done)
+		err = ese_fail(st, JET_errDatabaseCorrupted, tr->root, "%s %s: no room made for the entry", tr->table, tr->name);
+out:
+	mpage_free(&m);
+	mpage_free(&up);
+	free(bm);
+	free(sep);
+	return err;
 }
 
 /* ---- the plan --------------------------------------------------------- */
@@ -1542,6 +1942,16 @@ out:
 	return err;
 }
 
+/* The secondary index of t named `index` (case-insensitive), or NULL. */
+static const ese_index *secondary_index(const ese_table *t, const char *index)
+{
+	for (size_t i = 0; i < t->nindexes; i++)
+		if (t->indexes[i].name && !strcasecmp(t->indexes[i].name, index) && t->indexes[i].objid != t->objid &&
+		    t->indexes[i].pgno_fdp != t->pgno_fdp)
+			return &t->indexes[i];
+	return NULL;
+}
+
 int ese_delete_index_entry(ese_deleter *d, const char *table, const char *index, const uint8_t *key, size_t klen,
                            const uint8_t *data, size_t dlen, ese_status *st)
 {
@@ -1550,11 +1960,7 @@ int ese_delete_index_entry(ese_deleter *d, const char *table, const char *index,
 	const ese_table *t = ese_catalog_find_table(d->cat, table);
 	if (!t)
 		return ese_fail(st, JET_errObjectNotFound, 0, "no table %s", table);
-	const ese_index *ix = NULL;
-	for (size_t i = 0; i < t->nindexes && !ix; i++)
-		if (t->indexes[i].name && !strcasecmp(t->indexes[i].name, index) && t->indexes[i].objid != t->objid &&
-		    t->indexes[i].pgno_fdp != t->pgno_fdp)
-			ix = &t->indexes[i];
+	const ese_index *ix = secondary_index(t, index);
 	if (!ix)
 		return ese_fail(st, JET_errIndexNotFound, 0, "table %s has no secondary index %s", t->name, index);
 	struct tree tr = { ix->pgno_fdp, ix->objid, (ix->flags & ESE_IDX_UNIQUE) != 0, t->name, ix->name, 0 };
@@ -1589,6 +1995,36 @@ int ese_delete_index_entry(ese_deleter *d, const char *table, const char *index,
 	free(bm);
 	return err;
 }
+
+int ese_delete_insert_entry(ese_deleter *d, const char *table, const char *index, const uint8_t *key, size_t klen,
+                            const uint8_t *data, size_t dlen, ese_status *st)
+{
+	if (d->broken)
+		return ese_fail(st, JET_errDiskIO, 0, "%s: an earlier write failed", ese_db_path(d->db));
+	const ese_table *t = ese_catalog_find_table(d->cat, table);
+	if (!t)
+		return ese_fail(st, JET_errObjectNotFound, 0, "no table %s", table);
+	const ese_index *ix = secondary_index(t, index);
+	if (!ix)
+		return ese_fail(st, JET_errIndexNotFound, 0, "table %s has no secondary index %s", t->name, index);
+	if (klen == 0 || klen > ESE_KEY_MAX || dlen > ESE_KEY_MAX)
+		return ese_fail(st, JET_errInvalidParameter, 0, "table %s index %s: an entry of key %zu and data %zu bytes",
+		                t->name, ix->name, klen, dlen);
+	struct tree tr = { ix->pgno_fdp, ix->objid, (ix->flags & ESE_IDX_UNIQUE) != 0, t->name, ix->name, 0 };
+	ese_delete_stats saved = d->stats;
+	uint32_t npages = d->npages;
+	int err = tree_insert(d, &tr, key, klen, data, dlen, st);
+	if (!err)
+		err = ws_flush(d, st);
+	if (err && !d->broken) {
+		d->stats = saved;
+		d->npages = npages;
+	}
+	ws_discard(d);
+	return err;
+}
+
+uint32_t ese_delete_page_count(const ese_deleter *d) { return d->npages; }
 
 int ese_delete_lv(ese_deleter *d, const char *table, uint32_t lid, ese_status *st)
 {
@@ -1670,26 +2106,11 @@ int ese_delete_write_pages(ese_deleter *d, size_t n, const uint32_t *pgnos, cons
 		if (err)
 			break;
 		/* into the (empty) working set as a dirty copy, not read from the file */
-		if (d->nws == d->capws) {
-			size_t cap = d->capws ? d->capws * 2 : 32;
-			struct wpage **p = realloc(d->ws, cap * sizeof(*p));
-			if (!p) {
-				err = ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
-				break;
-			}
-			d->ws = p;
-			d->capws = cap;
-		}
-		struct wpage *w = calloc(1, sizeof(*w));
-		if (!w || !(w->buf = malloc(d->ps))) {
-			free(w);
-			err = ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
+		struct wpage *w;
+		if ((err = ws_add(d, pgnos[i], &w, st)))
 			break;
-		}
-		w->pgno = pgnos[i];
 		w->dirty = 1;
 		memcpy(w->buf, pages[i], d->ps);
-		d->ws[d->nws++] = w;
 	}
 	if (!err && (err = ws_flush(d, st)) == 0)
 		return 0;

@@ -462,7 +462,10 @@ int ese_journal_write_pages(ese_journal *j, size_t n, const uint32_t *pgnos, uin
 		return journal_broken(j, st);
 	int err = 0;
 	for (size_t i = 0; i < n && !err; i++) {
-		err = check_pgno(j, pgnos[i], st);
+		/* a page past the size the pass began with has no before-image:
+		 * rolling back cuts the file back to that size */
+		if (pgnos[i] == 0)
+			err = ese_fail(st, JET_errInvalidParameter, 0, "%s: page 0 is not a database page", j->db_path);
 		for (size_t m = 0; m < i && !err; m++)
 			if (pgnos[m] == pgnos[i])
 				err = ese_fail(st, JET_errInvalidParameter, pgnos[i], "page %u given twice", pgnos[i]);
@@ -472,7 +475,7 @@ int ese_journal_write_pages(ese_journal *j, size_t n, const uint32_t *pgnos, uin
 	/* the before-images of the pages not journaled yet, read as they are */
 	size_t todo = 0;
 	for (size_t i = 0; i < n; i++)
-		todo += !bit_get(j->bits, (uint64_t)pgnos[i] + 1);
+		todo += (uint64_t)pgnos[i] + 1 < j->fpages && !bit_get(j->bits, (uint64_t)pgnos[i] + 1);
 	uint64_t *fp = malloc((todo ? todo : 1) * sizeof(*fp));
 	const uint8_t **img = malloc((todo ? todo : 1) * sizeof(*img));
 	uint8_t *before = malloc((todo ? todo : 1) * (size_t)j->ps);
@@ -483,7 +486,7 @@ int ese_journal_write_pages(ese_journal *j, size_t n, const uint32_t *pgnos, uin
 	size_t k = 0;
 	for (size_t i = 0; i < n && !err; i++) {
 		uint64_t f = (uint64_t)pgnos[i] + 1;
-		if (bit_get(j->bits, f))
+		if (f >= j->fpages || bit_get(j->bits, f))
 			continue;
 		fp[k] = f;
 		img[k] = before + k * (size_t)j->ps;

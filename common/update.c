@@ -93,7 +93,7 @@ static int ctx_init(struct uctx *c, ese_deleter *d, ese_status *st)
 	c->d = d;
 	c->db = ese_delete_db(d);
 	c->ps = ese_db_page_size(c->db);
-	c->npages = ese_db_page_count(c->db);
+	c->npages = ese_delete_page_count(d);
 	c->large = ese_page_is_large(c->ps);
 	c->tmp = malloc(c->ps);
 	c->kbuf = malloc(BM_MAX);
@@ -414,11 +414,11 @@ static size_t make_bm(struct uctx *c, const struct utree *tr, const uint8_t *key
 	return klen + pklen;
 }
 
-enum { ENTRY_DONE = 0, ENTRY_ABSENT = 1, ENTRY_PRESENT = 2, ENTRY_EMPTIED = 3 };
+enum { ENTRY_DONE = 0, ENTRY_ABSENT = 1, ENTRY_PRESENT = 2, ENTRY_EMPTIED = 3, ENTRY_FULL = 4 };
 
 /* Adds entry (key, pk) to tr: ENTRY_DONE, ENTRY_PRESENT (already there, for
- * this record), or an error (JET_errKeyDuplicate: a unique key taken by
- * another record; JET_errFeatureNotAvailable: no room). */
+ * this record), ENTRY_FULL (its leaf has no room; nothing changed), or an
+ * error (JET_errKeyDuplicate: a unique key taken by another record). */
 static int entry_add(struct uctx *c, const struct utree *tr, const uint8_t *key, size_t klen, const uint8_t *pk,
                      size_t pklen, ese_status *st)
 {
@@ -448,9 +448,7 @@ static int entry_add(struct uctx *c, const struct utree *tr, const uint8_t *key,
 	/* c->bm must survive relay (which uses c->kbuf): key is its first klen bytes */
 	err = relay(c, w, 0, 0, NULL, 0, ins, c->bm, klen, pk, pklen, st);
 	if (err == 1)
-		return ese_fail(st, JET_errFeatureNotAvailable, w->pgno,
-		                "table %s index %s: leaf page %u has no room for the entry (a split would be needed)",
-		                tr->table, tr->name, w->pgno);
+		return ENTRY_FULL;
 	return err ? err : ENTRY_DONE;
 }
 
@@ -977,6 +975,10 @@ static int simulate(struct uctx *c, const ese_table *t, const uint8_t *pk, size_
 		int r = entry_add(c, &ch->tr, ch->key, ch->klen, pk, pklen, st);
 		if (r < 0) {
 			err = r;
+		} else if (r == ENTRY_FULL) {
+			err = ese_fail(st, JET_errFeatureNotAvailable, ch->tr.root,
+			               "table %s index %s: the leaf for the record's new entry has no room (an update does "
+			               "not split pages)", t->name, ch->tr.name);
 		} else if (r == ENTRY_PRESENT) {
 			if (!(flags & ESE_UPDATE_LENIENT))
 				err = ese_fail(st, JET_errKeyDuplicate, ch->tr.root,
@@ -1266,13 +1268,18 @@ int ese_insert_index_entry(ese_deleter *d, const char *table, const char *index,
 		goto out;
 	struct utree tr = { ix->pgno_fdp, ix->objid, (ix->flags & ESE_IDX_UNIQUE) != 0, t->name, ix->name };
 	int r = entry_add(&c, &tr, key, klen, data, dlen, st);
-	if (r == ENTRY_PRESENT)
+	if (r == ENTRY_PRESENT) {
 		err = ese_fail(st, JET_errKeyDuplicate, 0, "table %s index %s: the entry is there already", t->name,
 		               ix->name);
-	else if (r < 0)
+	} else if (r == ENTRY_FULL) {
+		/* the leaf is full: the session splits it (nothing planned here) */
+		ws_reset(&c);
+		err = ese_delete_insert_entry(d, t->name, ix->name, key, klen, data, dlen, st);
+	} else if (r < 0) {
 		err = r;
-	else
+	} else {
 		err = ws_write(&c, st);
+	}
 out:
 	ctx_free(&c);
 	return err;

@@ -49,6 +49,10 @@ uint32_t ese_db_page_size(const ese_db *db);
 /* Number of database pages in the file (file size / page size - 2). */
 uint32_t ese_db_page_count(const ese_db *db);
 uint64_t ese_db_file_size(const ese_db *db);
+/* The handle's own writer extended the file to size bytes: pages up to
+ * the new end can be read from now on.  Read-write handles only (a
+ * read-only handle keeps the size it mapped). */
+void ese_db_grown(ese_db *db, uint64_t size);
 int ese_db_fd(const ese_db *db);
 
 /* Reads database page pgno (1-based) into buf (page size bytes) and checks

@@ -53,6 +53,12 @@
 #ifndef JET_errSecondaryIndexCorrupted
 #define JET_errSecondaryIndexCorrupted (-1414)  /* a secondary index lacks the record's entry */
 #endif
+#ifndef JET_errKeyDuplicate
+#define JET_errKeyDuplicate            (-1605)  /* the entry (unique index: the key) exists */
+#endif
+#ifndef JET_errOutOfDatabaseSpace
+#define JET_errOutOfDatabaseSpace      (-1012)  /* the database cannot grow */
+#endif
 #ifndef JET_errLVCorrupted
 #define JET_errLVCorrupted             (-1526)  /* a long value is missing or its refcount is 0 */
 #endif
@@ -88,6 +94,12 @@ typedef struct ese_delete_stats {
 	uint64_t space_pages;      /* of those, pages an available-extent tree
 	                            * took to grow (not available: a space page) */
 	uint64_t pages_written;    /* data pages written (headers not counted) */
+	uint64_t pages_split;      /* pages split to make room (ese_delete_insert_entry,
+	                            * and available-extent trees that grew) */
+	uint64_t pages_allocated;  /* pages taken from available space for splits */
+	uint64_t extents_added;    /* extents an object got from its parent (or
+	                            * the database root from the file) */
+	uint64_t pages_added;      /* pages the file grew by */
 	uint64_t missing;          /* ESE_DELETE_LENIENT: entries / LVs absent */
 } ese_delete_stats;
 
@@ -157,6 +169,33 @@ int ese_delete_index_entry(ese_deleter *d, const char *table, const char *index,
  * ese_delete_record; on any error but a write error the file is
  * unchanged. */
 int ese_delete_lv(ese_deleter *d, const char *table, uint32_t lid, ese_status *st);
+
+/* Inserts entry (key[0..klen), data[0..dlen)) into secondary index `index`
+ * of `table` where its bookmark belongs (key, or key || data in a
+ * non-unique index), making room as ESE does (issue 6: a checker adding a
+ * missing entry to a full leaf): the lowest full page on the way whose
+ * parent has room splits in two (an entry after the last of the rightmost
+ * leaf gets a page of its own), or the root's nodes move down a level
+ * (the root keeps its page number).  Each new page is taken from the
+ * index's available space; an index with none gets an extent of 16 pages
+ * from its table, a table with none from the database root, and the
+ * database root from the file, which grows by 256 pages (ESE's default
+ * extension; posix_fallocate when the pages are written, so a full disk
+ * is found before any page is).  Extents go into the owned- and
+ * available-extent trees, which grow as delete does.  The record the
+ * entry points at is not looked at (ese_insert_index_entry checks it).
+ * Returns 0, or JET_errObjectNotFound / JET_errIndexNotFound,
+ * JET_errKeyDuplicate (the bookmark is there already),
+ * JET_errFeatureNotAvailable (a tree of one extent whose pages are all in
+ * use: ESE would first convert it to multiple extents, not done here; or
+ * an entry too big to share a page), JET_errOutOfDatabaseSpace, the
+ * tree, space and write errors of ese_delete_record; on any error but a
+ * write error the file is unchanged. */
+int ese_delete_insert_entry(ese_deleter *d, const char *table, const char *index, const uint8_t *key, size_t klen,
+                            const uint8_t *data, size_t dlen, ese_status *st);
+
+/* Pages of the database as the session sees it (the file may have grown). */
+uint32_t ese_delete_page_count(const ese_deleter *d);
 
 /* Counters since open. */
 const ese_delete_stats *ese_delete_get_stats(const ese_deleter *d);

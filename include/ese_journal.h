@@ -151,8 +151,10 @@ int ese_journal_protect_header(ese_journal *j, ese_status *st);
 /* Writes database page pgno through the journal: journals its
  * before-image read from disk (unless already journaled), sets the page's
  * checksum for pgno (ese_checksum_set_page; page is changed in place) and
- * writes it.  No fsync of the database (commit does it).  Errors as
- * ese_journal_protect; a failed database write is JET_errDiskIO or
+ * writes it.  A page past the size the pass began with (the file grew
+ * during the pass) has no before-image: rollback cuts the file back to
+ * that size.  No fsync of the database (commit does it).  Errors as
+ * ese_journal_protect (but any pgno from 1 up is accepted); a failed database write is JET_errDiskIO or
  * JET_errDiskFull and leaves the journal usable for rollback. */
 int ese_journal_write_page(ese_journal *j, uint32_t pgno, uint8_t *page, ese_status *st);
 

@@ -14,12 +14,15 @@
  *    leave their leaves, the new ones enter the leaf their key belongs to
  *    (found by descending through the separators).
  *  - ese_insert_index_entry adds one entry to a secondary index the same
- *    way (a checker's "add a missing index entry").
- *  - no page is ever split, merged or allocated: a record or an entry that
- *    does not fit in the room its page has is refused before anything is
- *    written (JET_errRecordTooBig for a record, JET_errFeatureNotAvailable
- *    for an index entry).  Separators never change (an entry goes to the
- *    leaf whose range holds it, so every bound stays valid).
+ *    way (a checker's "add a missing index entry"); when its leaf is full
+ *    the session inserts it instead, splitting pages and taking space as
+ *    ESE does (ese_delete_insert_entry).
+ *  - otherwise no page is split, merged or allocated: a record or a moved
+ *    index entry that does not fit in the room its page has is refused
+ *    before anything is written (JET_errRecordTooBig for a record,
+ *    JET_errFeatureNotAvailable for an index entry).  Separators never
+ *    change (an entry goes to the leaf whose range holds it, so every
+ *    bound stays valid).
  *
  * Atomicity: each call plans every change on private copies of the pages
  * and writes them together (ese_delete_write_pages: new dbtime and
@@ -169,7 +172,8 @@ int ese_update_column(ese_deleter *d, const char *table, const uint8_t *pk, size
  *   JET_errRecordNotFound       no record has primary key data[0..dlen)
  *   JET_errKeyDuplicate         the entry is there already (unique index:
  *                               an entry with that key is)
- *   JET_errFeatureNotAvailable  the leaf has no room for it
+ *   JET_errFeatureNotAvailable  the leaf has no room for it and cannot
+ *                               split (ese_delete_insert_entry)
  *   JET_errInvalidParameter     klen 0 or over ESE_KEY_MOST_MAX, dlen 0
  *   tree, write and memory errors as ese_update_record
  * On any error but a write error the file is unchanged. */

@@ -277,6 +277,7 @@ cat >"$II/ii-damage.c" <<'CSRC'
 /* ii-damage: damage a copy of a database in ways isinteg must find, with
  * the library's own APIs (t_isinteg.sh builds it).  Prints one line.
  *   ii-damage drop-entry DB TABLE INDEX N    delete the index's N-th entry (0-based)
+ *   ii-damage drop-every DB TABLE INDEX K    delete every K-th entry (the 0th, the K-th, ...)
  *   ii-damage wrong-entry DB TABLE INDEX     insert an entry: the first entry's key, the last one's record
  *   ii-damage var-offsets DB TABLE           first record with 2 variable columns: their offsets out of order
  *   ii-damage header DB FIELD VALUE          objid_last (212) or state (52), both header copies
@@ -372,6 +373,40 @@ int main(int argc, char **argv)
 		printf(" data ");
 		hex(d, dl);
 		printf("\n");
+		return 0;
+	}
+	if (argc == 6 && !strcmp(argv[1], "drop-every")) {
+		long every = atol(argv[5]), n = 0;
+		ese_deleter *del;
+		if (every < 1 || ese_delete_open(argv[2], 0, &del, &st))
+			return die("drop-every", &st);
+		/* one entry at a time, each found again after the last removal */
+		for (long i = 0;; i += every - 1, n++) {
+			uint8_t *pk, *pd;
+			size_t pkl, pdl;
+			ese_cursor *c;
+			const ese_table *t = ese_catalog_find_table(ese_delete_catalog(del), argv[3]);
+			const ese_index *ix = t ? find_index(t, argv[4]) : NULL;
+			if (!ix || ese_cursor_open(ese_delete_db(del), ix->pgno_fdp, ix->objid, &c, &st))
+				return die("no such index", &st);
+			int e = ese_cursor_first(c, &st);
+			for (long k = 0; k < i && e == 0; k++)
+				e = ese_cursor_next(c, &st);
+			if (e == 0) {
+				pk = (uint8_t *)ese_cursor_key(c, &pkl);
+				pd = (uint8_t *)ese_cursor_data(c, &pdl);
+				memcpy(k, pk, kl = pkl);
+				memcpy(d, pd, dl = pdl);
+			}
+			ese_cursor_close(c);
+			if (e)
+				break;
+			if (ese_delete_index_entry(del, argv[3], argv[4], k, kl, d, dl, &st))
+				return die("delete", &st);
+		}
+		if (ese_delete_close(del, &st))
+			return die("close", &st);
+		printf("drop-every: %s %s: %ld entries deleted\n", argv[3], argv[4], n);
 		return 0;
 	}
 	if (argc == 5 && !strcmp(argv[1], "wrong-entry")) {
@@ -672,6 +707,36 @@ if [ -n "$II_DAMAGE" ]; then
 	ii_g_clean "missing index entry: after -fix" "$db"
 	ii_export "$db" "$II/drop.x"
 	ii_same_tables "missing index entry" "$II/priv1.x" "$II/drop.x"
+
+	# entries missing from an index that eseutil /d then packed (the
+	# KB328671 order: /d first, isinteg after): leaves fill up and split,
+	# the index takes pages from its table, the table from the database
+	# root, the root from the file, which grows
+	if [ -x "$BUILD/tests/ese-gen" ]; then
+		db="$II/dropd.edb"
+		"$BUILD/tests/ese-gen" "$db" --rows 4000 --page-size 4096 >/dev/null
+		"$II_DAMAGE" drop-every "$db" items ByName 3 >"$II/damage.out" 2>&1 || fail "ii-damage: $(cat "$II/damage.out")"
+		dropped=$(sed -n 's/.*: \([0-9]*\) entries deleted$/\1/p' "$II/damage.out")
+		run "$ESEUTIL" /d "$db"
+		expect_rc "missing entries after /d: eseutil /d" 0
+		ii_export "$db" "$II/dropd0.x"
+		size_d=$(stat -c %s "$db")
+		owned_d=$("$ESEUTIL" /ms "$db" | awk '$1 == "ByName" { print $5 }')
+		run "$ISINTEG" -s "$db" -fix -l "$II/dropd.fix.txt"
+		expect_rc "missing entries after /d: -fix" 1
+		expect_out "missing entries after /d: all inserted" "^pass 1: $dropped errors, $dropped fixed, 0 warnings$"
+		expect_out "missing entries after /d: converges" "^pass 2: 0 errors, 0 fixed, 0 warnings$"
+		owned=$("$ESEUTIL" /ms "$db" | awk '$1 == "ByName" { print $5 }')
+		if [ "$owned" -gt "$owned_d" ] && [ "$(stat -c %s "$db")" -gt "$size_d" ]; then pass; else
+			fail "missing entries after /d: the index owned $owned_d then $owned pages, the file $size_d then $(stat -c %s "$db") bytes (no split, no growth)"; fi
+		ii_g_clean "missing entries after /d: after -fix" "$db"
+		run "$ESEUTIL" /k "$db"
+		expect_rc "missing entries after /d: /k" 0
+		ii_export "$db" "$II/dropd.x"
+		ii_same_tables "missing entries after /d" "$II/dropd0.x" "$II/dropd.x"
+	else
+		skip "missing entries after /d: $BUILD/tests/ese-gen is missing"
+	fi
 
 	# an entry pointing at a record that does not make its key (I701): deleted
 	db="$II/wrong.edb"

@@ -34,6 +34,7 @@
 #include "ese_cursor.h"
 #include "ese_db.h"
 #include "ese_dbheader.h"
+#include "ese_defrag.h"
 #include "ese_delete.h"
 #include "ese_integrity.h"
 #include "ese_journal.h"
@@ -1175,6 +1176,142 @@ START_TEST(test_insert_missing_index_entry)
 }
 END_TEST
 
+/* Every `every`-th entry of index `index` of `table` (key then data, each
+ * in its own malloc'd buffer). */
+static size_t every_nth_entry(const char *path, const char *table, const char *index, unsigned every,
+                              struct entry **out)
+{
+	ese_db *db;
+	ese_catalog *cat;
+	ese_cursor *c;
+	ese_status st = { 0 };
+	ck_assert_int_eq(ese_db_open(path, ESE_OPEN_RDONLY, &db, &st), 0);
+	ck_assert_int_eq(ese_catalog_load(db, 4, &cat, &st), 0);
+	const ese_index *ix = index_named(ese_catalog_find_table(cat, table), index);
+	ck_assert_int_eq(ese_cursor_open(db, ix->pgno_fdp, ix->objid, &c, &st), 0);
+	size_t n = 0, cap = 0, i = 0;
+	int err;
+	*out = NULL;
+	for (err = ese_cursor_first(c, &st); err == 0; err = ese_cursor_next(c, &st), i++) {
+		size_t kl, dl;
+		const uint8_t *k = ese_cursor_key(c, &kl), *d = ese_cursor_data(c, &dl);
+		if (i % every == every / 2)
+			push_entry(out, &n, &cap, k, kl, d, dl);
+	}
+	ck_assert_int_eq(err, JET_errRecordNotFound);
+	ese_cursor_close(c);
+	ese_catalog_free(cat);
+	ese_db_close(db);
+	return n;
+}
+
+/* The page flags of the root of index `index` of `table`. */
+static uint32_t root_flags(const char *path, const char *table, const char *index)
+{
+	ese_db *db;
+	ese_catalog *cat;
+	ese_status st = { 0 };
+	ck_assert_int_eq(ese_db_open(path, ESE_OPEN_RDONLY, &db, &st), 0);
+	ck_assert_int_eq(ese_catalog_load(db, 4, &cat, &st), 0);
+	const ese_index *ix = index_named(ese_catalog_find_table(cat, table), index);
+	uint8_t *buf = malloc(ese_db_page_size(db));
+	ese_page pg;
+	ck_assert_int_eq(ese_db_read_page(db, ix->pgno_fdp, buf, &st), 0);
+	ck_assert_int_eq(ese_page_parse(&pg, buf, ese_db_page_size(db), ix->pgno_fdp, &st), 0);
+	uint32_t f = pg.flags;
+	free(buf);
+	ese_catalog_free(cat);
+	ese_db_close(db);
+	return f;
+}
+
+/* Entries missing from an index that /d packed full (every leaf at 100%,
+ * the index owning no free page, the table and the database root none
+ * either) are put back by ese_insert_index_entry: leaves split, the root
+ * moves down a level when it fills, pages come from the index's parent
+ * and the database root, and the file grows.  Journaled: rolled back,
+ * the file is back byte for byte (and to its size); committed, /g is
+ * clean and every index holds exactly what the records make. */
+START_TEST(test_insert_splits_full_leaves)
+{
+	/* the last: an index of one page, a leaf root that fills and moves down */
+	static const struct { uint32_t ps; unsigned rows, every; } v[] = {
+		{ 4096, 2500, 3 }, { 2048, 2500, 3 }, { 32768, 20000, 2 }, { 4096, 200, 2 },
+	};
+	uint32_t ps = v[_i].ps;
+	char path[512], copy[600], cmd[1400], before[65], after[65];
+	gen("s.edb", ps, v[_i].rows, path, sizeof(path));
+	struct entry *e;
+	size_t n = every_nth_entry(path, "items", "ByName", v[_i].every, &e);
+	ck_assert_uint_ge(n, 100);
+	ese_deleter *d;
+	ese_status st = { 0 };
+	ck_assert_int_eq(ese_delete_open(path, 0, &d, &st), 0);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_msg(ese_delete_index_entry(d, "items", "ByName", e[i].b, e[i].klen, e[i].b + e[i].klen, e[i].dlen,
+		                                     &st) == 0, "%s", st.msg);
+	ck_assert_int_eq(ese_delete_close(d, &st), 0);
+	ese_defrag_opts o = { 0 };
+	o.fill = 100;
+	ese_defrag_result r;
+	ck_assert_msg(ese_defrag(path, &o, &r, &st) == 0, "%s", st.msg);
+	ck_assert_uint_eq(integrity(path), 0);
+	int leaf_root = (root_flags(path, "items", "ByName") & ESE_PF_LEAF) != 0;
+	ck_assert_int_eq(leaf_root, v[_i].rows < 1000);
+	struct stat sb0;
+	ck_assert_int_eq(stat(path, &sb0), 0);
+	snprintf(copy, sizeof(copy), "%s.copy", path);
+	snprintf(cmd, sizeof(cmd), "cp %s %s", path, copy);
+	ck_assert_int_eq(system(cmd), 0);
+	file_sha(path, before);
+
+	for (int commit = 0; commit < 2; commit++) {
+		ck_assert_int_eq(ese_delete_open(path, 0, &d, &st), 0);
+		ese_journal *j;
+		ck_assert_int_eq(ese_journal_begin(path, ps, &j, &st), 0);
+		ese_delete_attach_journal(d, j);
+		for (size_t i = 0; i < n; i++)
+			ck_assert_msg(ese_insert_index_entry(d, "items", "ByName", e[i].b, e[i].klen, e[i].b + e[i].klen,
+			                                     e[i].dlen, &st) == 0, "entry %zu: %s", i, st.msg);
+		const ese_delete_stats *ds = ese_delete_get_stats(d);
+		ck_assert_uint_gt(ds->pages_split, 0);
+		ck_assert_uint_gt(ds->pages_allocated, 0);
+		ck_assert_uint_gt(ds->extents_added, 1);       /* the index's, its table's or the root's */
+		ck_assert_uint_gt(ds->pages_added, 0);         /* the file grew */
+		ck_assert_uint_eq(ese_delete_page_count(d), (uint32_t)(sb0.st_size / ps - 2 + ds->pages_added));
+		ck_assert_int_eq(ese_delete_close(d, &st), 0);
+		struct stat sb;
+		ck_assert_int_eq(stat(path, &sb), 0);
+		ck_assert_int_gt(sb.st_size, sb0.st_size);
+		if (commit) {
+			ck_assert_int_eq(ese_journal_commit(j, &st), 0);
+			break;
+		}
+		ese_journal_recovery rec;
+		ck_assert_msg(ese_journal_rollback(j, &rec, &st) == 0, "%s", st.msg);
+		ck_assert_int_eq(rec.truncated, 1);
+		file_sha(path, after);
+		ck_assert_str_eq(before, after);
+	}
+	ck_assert_uint_eq(integrity(path), 0);
+	check_indexes(path, "items");
+	ck_assert_uint_eq(root_flags(path, "items", "ByName") & ESE_PF_LEAF, 0);
+	/* the same inserts without a journal give the same pages */
+	ck_assert_int_eq(ese_delete_open(copy, 0, &d, &st), 0);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_int_eq(ese_insert_index_entry(d, "items", "ByName", e[i].b, e[i].klen, e[i].b + e[i].klen,
+		                                        e[i].dlen, &st), 0);
+	ck_assert_int_eq(ese_delete_close(d, &st), 0);
+	ck_assert_uint_eq(integrity(copy), 0);
+	file_sha(path, before);
+	file_sha(copy, after);
+	ck_assert_str_eq(before, after);
+	for (size_t i = 0; i < n; i++)
+		free(e[i].b);
+	free(e);
+}
+END_TEST
+
 /* Many moves in one journaled session: indexed fixed and text columns of
  * every third record; a call refused for want of room (no split) leaves
  * the file as it was; at the end /g is clean and every index holds
@@ -1296,6 +1433,7 @@ Suite *suite_journal(void)
 	tcase_add_loop_test(tu, test_update_moves_index_entry, 0, 2);
 	tcase_add_test(tu, test_update_too_big_refused);
 	tcase_add_loop_test(tu, test_insert_missing_index_entry, 0, 2);
+	tcase_add_loop_test(tu, test_insert_splits_full_leaves, 0, 4);
 	tcase_add_loop_test(tu, test_update_many, 0, 2);
 	tcase_add_test(tu, test_update_empties_index_leaf);
 	tcase_add_test(tu, test_update_nulls_dangling_lv);
