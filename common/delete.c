@@ -1228,11 +1228,11 @@ static int space_insert(ese_deleter *d, const struct tree *t, uint32_t last, uin
 }
 
 /* Takes up to want pages from the start of the first available extent
- * that aet lists: *first, *n (the extent shrinks from its start, its key,
- * the last page, unchanged; it goes when nothing is left).  1 when the
- * tree lists no extent. */
-static int ae_take(ese_deleter *d, const struct tree *aet, uint32_t want, uint32_t *first, uint32_t *n,
-                   ese_status *st)
+ * of at least min pages that aet lists: *first, *n >= min (the extent
+ * shrinks from its start, its key, the last page, unchanged; it goes when
+ * nothing is left).  1 when the tree lists none. */
+static int ae_take(ese_deleter *d, const struct tree *aet, uint32_t want, uint32_t min, uint32_t *first,
+                   uint32_t *n, ese_status *st)
 {
 	uint8_t seek[17];
 	size_t seeklen = 0;
@@ -1248,8 +1248,8 @@ static int ae_take(ese_deleter *d, const struct tree *aet, uint32_t want, uint32
 			return 1;
 		if (err || (err = ae_entry(d, aet, &p, &last, &cpg, &w, &data, &regular, st)))
 			return err;
-		if (!regular) {
-			/* a pool entry or a placeholder: on to the next key */
+		if (!regular || cpg < min) {
+			/* a pool entry, a placeholder or too short: on to the next key */
 			if (len >= sizeof(seek))
 				return ese_fail(st, JET_errSPAvailExtCorrupted, p.pgno[p.depth - 1], "%s %s: a key of %zu bytes",
 				                aet->table, aet->name, len);
@@ -1285,17 +1285,137 @@ static int grow_file(ese_deleter *d, uint32_t want, uint32_t *first, uint32_t *n
 	return 0;
 }
 
-/* Takes up to want contiguous pages (at least one) from the available
+static int alloc_extent(ese_deleter *d, uint32_t fdp, uint32_t objid, const char *table, const char *name,
+                        uint32_t want, uint32_t min, uint32_t *first, uint32_t *n, int depth, ese_status *st);
+
+/* The lay-out flags of a new space-tree root of the object whose root
+ * page has flags rf: its Index / LongValue / NonUnique and format bits. */
+static uint32_t space_root_flags(uint32_t rf)
+{
+	rf &= ~(ESE_PF_ROOT | ESE_PF_LEAF | ESE_PF_PARENT_OF_LEAF | ESE_PF_EMPTY | ESE_PF_REPAIR | ESE_PF_SPACE_TREE |
+	        ESE_PF_FLUSH_TYPE | ESE_PF_SCRUBBED | ESE_PF_PREINIT);
+	return rf | ESE_PF_ROOT | ESE_PF_LEAF | ESE_PF_SPACE_TREE;
+}
+
+/* A single-extent object (its space in its root page's bitmap) becomes a
+ * multiple-extent one, as ESE converts it (space.cxx,
+ * ErrSPIConvertToMultipleExtent): an extent from its parent holds the
+ * roots of its new owned-extent tree (first page) and available-extent
+ * tree (the next: ESE finds the AE root at OE + 1); the OE tree lists the
+ * primary extent and the new one, the AE tree the free pages of the
+ * bitmap and what is left of the new extent; the space header then names
+ * the OE root instead of the bitmap. */
+static int to_multiple_extent(ese_deleter *d, const struct tree *ot, const ese_space_header *sh, ese_status *st)
+{
+	uint32_t fdp = ot->root, ef = 0, en = 0;
+	struct wpage *pw, *rw, *ow, *aw;
+	ese_page ppg, rpg;
+	ese_tag t0;
+	int err;
+	if (!sh->pgno_parent || sh->cpg_primary == 0 || sh->cpg_primary > d->npages)
+		return ese_fail(st, JET_errSPOwnExtCorrupted, fdp, "%s %s: single extent of %u pages, parent page %u",
+		                ot->table, ot->name, sh->cpg_primary, sh->pgno_parent);
+	if ((err = ws_get(d, sh->pgno_parent, &pw, st)) ||
+	    (err = ese_page_parse(&ppg, pw->buf, d->ps, sh->pgno_parent, st)))
+		return err;
+	if (!(ppg.flags & ESE_PF_ROOT) || ppg.objid == ot->objid)
+		return ese_fail(st, JET_errSPOwnExtCorrupted, fdp, "%s %s: its parent, page %u, is not another root",
+		                ot->table, ot->name, sh->pgno_parent);
+	int db = sh->pgno_parent == 1;
+	if ((err = alloc_extent(d, sh->pgno_parent, ppg.objid, db ? "database" : ot->table, db ? "root" : "table",
+	                        GROW_EXTENT_PAGES, 2, &ef, &en, 1, st)))
+		return err;
+	if ((err = tree_page(d, ot, fdp, &rw, &rpg, st)) || (err = ese_page_tag(&rpg, fdp, 0, &t0, st)) ||
+	    (err = ws_new(d, ef, &ow, st)) || (err = ws_new(d, ef + 1, &aw, st)))
+		return err;
+	/* the two trees' nodes: 4-byte big-endian last page, page count */
+	struct mpage oe = { 0 }, ae = { 0 };
+	uint8_t buf[4 * 40];
+	oe.n = calloc(2, sizeof(*oe.n));
+	ae.n = calloc(18, sizeof(*ae.n));
+	if (!oe.n || !ae.n) {
+		free(oe.n);
+		free(ae.n);
+		return ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
+	}
+	oe.cap = 2;
+	ae.cap = 18;
+	size_t used = 0;
+#define EXT_NODE(m, lastpg, cpg)                                                  \
+	do {                                                                          \
+		struct mnode *e_ = &(m).n[(m).count++];                                   \
+		e_->key = buf + used;                                                     \
+		put_be32(buf + used, (lastpg));                                           \
+		e_->data = buf + used + 4;                                                \
+		put_le32(buf + used + 4, (cpg));                                          \
+		e_->klen = e_->dlen = 4;                                                  \
+		used += 8;                                                                \
+	} while (0)
+	uint32_t plast = fdp + sh->cpg_primary - 1;
+	if (plast < ef) {
+		EXT_NODE(oe, plast, sh->cpg_primary);
+		EXT_NODE(oe, ef + en - 1, en);
+	} else {
+		EXT_NODE(oe, ef + en - 1, en);
+		EXT_NODE(oe, plast, sh->cpg_primary);
+	}
+	/* free runs of the bitmap (bit k: page fdp+1+k; pages of the primary
+	 * extent past the 32 bits are free, as SPIConvertCalcExtents has it),
+	 * then the new extent's rest, in key order */
+	uint32_t runs[17][2];
+	size_t nr = 0;
+	for (uint32_t k = 0; k + 1 < sh->cpg_primary && k < 32; k++) {
+		if (!(sh->avail_bitmap & (1u << k)))
+			continue;
+		if (nr && runs[nr - 1][0] + runs[nr - 1][1] == fdp + 1 + k)
+			runs[nr - 1][1]++;
+		else
+			runs[nr][0] = fdp + 1 + k, runs[nr++][1] = 1;
+	}
+	if (sh->cpg_primary > 33) {
+		if (nr && runs[nr - 1][0] + runs[nr - 1][1] == fdp + 33)
+			runs[nr - 1][1] += sh->cpg_primary - 33;
+		else
+			runs[nr][0] = fdp + 33, runs[nr++][1] = sh->cpg_primary - 33;
+	}
+	int rest_first = en > 2 && ef + en - 1 < fdp;
+	if (rest_first)
+		EXT_NODE(ae, ef + en - 1, en - 2);
+	for (size_t i = 0; i < nr; i++)
+		EXT_NODE(ae, runs[i][0] + runs[i][1] - 1, runs[i][1]);
+	if (en > 2 && !rest_first)
+		EXT_NODE(ae, ef + en - 1, en - 2);
+#undef EXT_NODE
+	static const uint8_t split_buffer[16];
+	uint32_t flags = space_root_flags(rpg.flags);
+	if (mpage_lay(d, ow, ot->objid, flags, split_buffer, 16, 16, &oe, 0, oe.count, 0, 0) ||
+	    mpage_lay(d, aw, ot->objid, flags, split_buffer, 16, 16, &ae, 0, ae.count, 0, 0))
+		err = ese_fail(st, JET_errDatabaseCorrupted, fdp, "%s %s: its extents do not fit a page", ot->table,
+		               ot->name);
+	free(oe.n);
+	free(ae.n);
+	if (err)
+		return err;
+	/* the space header: multiple extents, the OE root instead of the bitmap */
+	uint8_t *h = rw->buf + t0.off + (t0.len == 16 ? 0 : 1);
+	h[8] |= 1;
+	put_le32(h + 12, ef);
+	rw->dirty = 1;
+	d->stats.extents_added++;
+	return 0;
+}
+
+/* Takes up to want contiguous pages (at least min) from the available
  * space of the object whose root page (FDP) is fdp: *first, *n, owned by
  * it and no longer available.  As ESE's space manager does: an object
- * with no available page gets an extent from its parent object (named in
+ * with no run that long gets an extent from its parent object (named in
  * its space header: an index or long-value tree from its table, a table
  * from the database root), recorded in its owned-extent tree, the rest in
  * its available-extent tree; the database root gets one by growing the
- * file.  A single-extent object takes a page of its bitmap; one whose
- * pages are all in use does not grow here (JET_errFeatureNotAvailable). */
+ * file.  A single-extent object takes a page of its bitmap (min 1), and
+ * becomes a multiple-extent one when none is free. */
 static int alloc_extent(ese_deleter *d, uint32_t fdp, uint32_t objid, const char *table, const char *name,
-                        uint32_t want, uint32_t *first, uint32_t *n, int depth, ese_status *st)
+                        uint32_t want, uint32_t min, uint32_t *first, uint32_t *n, int depth, ese_status *st)
 {
 	struct tree ot = { fdp, objid, 1, table, name, 0 };
 	if (depth > 4)
@@ -1311,7 +1431,7 @@ static int alloc_extent(ese_deleter *d, uint32_t fdp, uint32_t objid, const char
 		if (!(sh.flags & 1)) {
 			/* single extent: bit k of the root's bitmap = page fdp+1+k */
 			uint32_t lim = sh.cpg_primary ? sh.cpg_primary - 1 : 0;
-			for (uint32_t k = 0; k < lim && k < 32; k++)
+			for (uint32_t k = 0; k < lim && k < 32 && min <= 1; k++)
 				if (sh.avail_bitmap & (1u << k)) {
 					uint8_t *bits = rw->buf + t0.off + (t0.len == 16 ? 0 : 1) + 12;
 					put_le32(bits, sh.avail_bitmap & ~(1u << k));
@@ -1320,13 +1440,13 @@ static int alloc_extent(ese_deleter *d, uint32_t fdp, uint32_t objid, const char
 					*n = 1;
 					return 0;
 				}
-			return ese_fail(st, JET_errFeatureNotAvailable, fdp,
-			                "%s %s: every page of its single extent (%u pages at page %u) is in use; such a tree "
-			                "does not grow here", table, name, sh.cpg_primary, fdp);
+			if ((err = to_multiple_extent(d, &ot, &sh, st)))
+				return err;
+			continue;
 		}
 		struct tree aet = { sh.pgno_oe + 1, objid, 1, table, "space (available extents)", fdp };
 		struct tree oet = { sh.pgno_oe, objid, 1, table, "space (owned extents)", fdp };
-		if ((err = ae_take(d, &aet, want, first, n, st)) == 0)
+		if ((err = ae_take(d, &aet, want, min, first, n, st)) == 0)
 			return pend_drain(d, &ot, st);
 		if (err != 1)
 			return err;
@@ -1347,8 +1467,8 @@ static int alloc_extent(ese_deleter *d, uint32_t fdp, uint32_t objid, const char
 				return ese_fail(st, JET_errSPOwnExtCorrupted, fdp, "%s %s: its parent, page %u, is not another root",
 				                table, name, sh.pgno_parent);
 			int db = sh.pgno_parent == 1;
-			err = alloc_extent(d, sh.pgno_parent, ppg.objid, db ? "database" : table, db ? "root" : "table", ask, &ef,
-			                   &en, depth + 1, st);
+			err = alloc_extent(d, sh.pgno_parent, ppg.objid, db ? "database" : table, db ? "root" : "table", ask, min,
+			                   &ef, &en, depth + 1, st);
 		}
 		uint32_t spare = ef, el = ef + en - 1;
 		if (err || (err = space_insert(d, &oet, el, en, &spare, el, st)) ||
@@ -1466,7 +1586,7 @@ static int tree_insert(ese_deleter *d, const struct tree *tr, const uint8_t *key
 			}
 			uint32_t spare = 0, got = 0;
 			struct wpage *sw;
-			if ((err = alloc_extent(d, tr->root, tr->objid, tr->table, tr->name, 1, &spare, &got, 0, st)) ||
+			if ((err = alloc_extent(d, tr->root, tr->objid, tr->table, tr->name, 1, 1, &spare, &got, 0, st)) ||
 			    (err = ws_new(d, spare, &sw, st)))
 				break;
 			d->stats.pages_allocated++;

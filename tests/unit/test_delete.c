@@ -817,6 +817,106 @@ START_TEST(test_delete_missing_long_value)
 }
 END_TEST
 
+/* A Windows-made index of one page and a single extent (index.edb: its
+ * free pages a bitmap in its root) takes entries until its page is full:
+ * it becomes a multiple-extent index (the roots of its new owned- and
+ * available-extent trees from an extent of its table), its root's nodes
+ * move down a level, its leaves split; /g is clean and every entry is
+ * there.  Removing them all again gives the pages back: /g clean.  (The
+ * entries all point at the table's one record under keys it does not
+ * make: /g checks structure; the cursor checks the entries.) */
+START_TEST(test_insert_single_extent_index)
+{
+	const char *src = "../shared/esedb-samples/index.edb.gz";
+	if (access(src, R_OK) != 0) {
+		printf("SKIP: %s not found (run from the repository root with ../shared/esedb-samples)\n", src);
+		return;
+	}
+	char path[512], cmd[1200];
+	snprintf(path, sizeof(path), "%s/index.edb", tmpdir);
+	snprintf(cmd, sizeof(cmd), "gunzip -c '%s' > '%s'", src, path);
+	ck_assert_int_eq(system(cmd), 0);
+	struct entry *e;
+	size_t n;
+	index_entries(path, "index", "IxLong", &e, &n);
+	ck_assert_uint_eq(n, 1);
+	uint8_t pk[16];
+	size_t pklen = e[0].dlen;
+	ck_assert_uint_le(pklen, sizeof(pk));
+	memcpy(pk, e[0].b + e[0].klen, pklen);
+	free_entries(e, n);
+	ese_integrity res;
+	ck_assert_uint_eq(integrity(path, &res), 0);
+	const ese_tree_stats *ts = tree_stats(&res, "index", "IxLong");
+	ck_assert_ptr_nonnull(ts);
+	ck_assert_uint_eq(ts->owned, 1);
+	uint64_t file_avail = avail_total(&res);
+	ese_integrity_free(&res);
+
+	enum { N = 600 };
+	ese_deleter *d;
+	ese_status st = { 0 };
+	uint8_t key[32];
+	ck_assert_int_eq(ese_delete_open(path, 0, &d, &st), 0);
+	for (unsigned i = 0; i < N; i++) {
+		key[0] = 0x7f;
+		put_be32(key + 1, 0x10000000u + i * 7919u % N);
+		memset(key + 5, 'a' + i % 26, sizeof(key) - 5);
+		ck_assert_msg(ese_delete_insert_entry(d, "index", "IxLong", key, sizeof(key), pk, pklen, &st) == 0,
+		              "entry %u: %s", i, st.msg);
+	}
+	const ese_delete_stats *ds = ese_delete_get_stats(d);
+	ck_assert_uint_ge(ds->extents_added, 1);
+	ck_assert_uint_gt(ds->pages_split, 3);
+	ck_assert_int_eq(ese_delete_close(d, &st), 0);
+	ck_assert_uint_eq(integrity(path, &res), 0);
+	ts = tree_stats(&res, "index", "IxLong");
+	ck_assert_uint_ge(ts->depth, 2);
+	ck_assert_uint_gt(ts->leaf_pages, 3);
+	ck_assert_uint_eq(ts->entries, N + 1);
+	uint32_t root = ts->pgno_root;
+	ese_integrity_free(&res);
+	index_entries(path, "index", "IxLong", &e, &n);
+	ck_assert_uint_eq(n, N + 1);
+	free_entries(e, n);
+	/* the root's space header now names an owned-extent tree */
+	ese_db *db;
+	ck_assert_int_eq(ese_db_open(path, ESE_OPEN_RDONLY, &db, &st), 0);
+	uint8_t *buf = malloc(ese_db_page_size(db));
+	ese_page pg;
+	ese_space_header sh;
+	ck_assert_int_eq(ese_db_read_page(db, root, buf, &st), 0);
+	ck_assert_int_eq(ese_page_parse(&pg, buf, ese_db_page_size(db), root, &st), 0);
+	ck_assert_int_eq(ese_page_space_header(&pg, root, &sh, &st), 0);
+	ck_assert_uint_eq(sh.flags & 1, 1);
+	ck_assert_uint_eq(sh.cpg_primary, 1);
+	free(buf);
+	ese_db_close(db);
+
+	/* and back: every entry made here removed */
+	ck_assert_int_eq(ese_delete_open(path, 0, &d, &st), 0);
+	for (unsigned i = 0; i < N; i++) {
+		key[0] = 0x7f;
+		put_be32(key + 1, 0x10000000u + i * 7919u % N);
+		memset(key + 5, 'a' + i % 26, sizeof(key) - 5);
+		ck_assert_msg(ese_delete_index_entry(d, "index", "IxLong", key, sizeof(key), pk, pklen, &st) == 0,
+		              "entry %u: %s", i, st.msg);
+	}
+	ck_assert_int_eq(ese_delete_close(d, &st), 0);
+	ck_assert_uint_eq(integrity(path, &res), 0);
+	ts = tree_stats(&res, "index", "IxLong");
+	ck_assert_uint_eq(ts->entries, 1);
+	/* its primary page and the extents it got from its table: the two space
+	 * roots, the root and what the one entry left in use, the rest free */
+	ck_assert_uint_gt(ts->owned, 16);
+	ck_assert_uint_eq(ts->space_pages, 2);
+	ck_assert_uint_eq(ts->avail + ts->pages + ts->space_pages, ts->owned);
+	ck_assert_uint_le(ts->pages, 2);
+	ck_assert_uint_eq(avail_total(&res), file_avail - (ts->owned - 1) + ts->avail);
+	ese_integrity_free(&res);
+}
+END_TEST
+
 Suite *suite_delete(void)
 {
 	Suite *s = suite_create("delete");
@@ -834,6 +934,7 @@ Suite *suite_delete(void)
 	tcase_add_test(tc, test_delete_errors_leave_file_unchanged);
 	tcase_add_test(tc, test_delete_refuses_locked_readonly_dirty);
 	tcase_add_test(tc, test_delete_missing_long_value);
+	tcase_add_test(tc, test_insert_single_extent_index);
 	suite_add_tcase(s, tc);
 	return s;
 }
