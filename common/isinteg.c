@@ -3448,8 +3448,9 @@ int ese_isinteg_run(const ese_isinteg_opts *o, ese_isinteg_result *res, ese_stat
 	char recovered[400] = "";
 	if (res->recovered) {
 		snprintf(recovered, sizeof(recovered),
-		         "Recovery: an interrupted pass was rolled back first (%llu page%s restored from %.200s%s)",
-		         (unsigned long long)rec.pages_restored, plural(rec.pages_restored), o->path, ESE_JOURNAL_SUFFIX);
+		         "Recovery: an interrupted pass was rolled back first (%llu page%s restored from %.200s%s%s)",
+		         (unsigned long long)rec.pages_restored, plural(rec.pages_restored), o->path, ESE_JOURNAL_SUFFIX,
+		         rec.truncated ? "; the file, grown by the pass, cut back to its size" : "");
 		if (o->out && !o->json)
 			fprintf(o->out, "%s\n", recovered);
 		if (o->json)

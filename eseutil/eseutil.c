@@ -826,8 +826,8 @@ int main(int argc, char **argv)
 			return ESE_EXIT_OPERROR;
 		}
 		if (jr.found)
-			fprintf(stderr, "eseutil: %s: rolled back an unfinished isinteg pass (%llu pages restored)\n", o.file,
-			        (unsigned long long)jr.pages_restored);
+			fprintf(stderr, "eseutil: %s: rolled back an unfinished isinteg pass (%llu pages restored%s)\n", o.file,
+			        (unsigned long long)jr.pages_restored, jr.truncated ? ", the file cut back to its size" : "");
 	}
 	switch (o.mode) {
 	case M_HELP:

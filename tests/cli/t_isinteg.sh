@@ -720,6 +720,7 @@ if [ -n "$II_DAMAGE" ]; then
 		run "$ESEUTIL" /d "$db"
 		expect_rc "missing entries after /d: eseutil /d" 0
 		ii_export "$db" "$II/dropd0.x"
+		cp "$db" "$II/dropd1.edb"
 		size_d=$(stat -c %s "$db")
 		owned_d=$("$ESEUTIL" /ms "$db" | awk '$1 == "ByName" { print $5 }')
 		run "$ISINTEG" -s "$db" -fix -l "$II/dropd.fix.txt"
@@ -734,6 +735,43 @@ if [ -n "$II_DAMAGE" ]; then
 		expect_rc "missing entries after /d: /k" 0
 		ii_export "$db" "$II/dropd.x"
 		ii_same_tables "missing entries after /d" "$II/dropd0.x" "$II/dropd.x"
+		# SIGKILL at 20 points of that repair: the next run rolls the pass back
+		# (the file cut back to its size, every entry missing again) or finds
+		# it complete; either way /g is clean and isinteg -fix then finishes
+		t0=$(date +%s%N)
+		cp "$II/dropd1.edb" "$II/k.edb"
+		"$ISINTEG" -s "$II/k.edb" -fix -l "$II/k.txt" >/dev/null 2>&1
+		t1=$(date +%s%N)
+		span=$(( (t1 - t0) / 1000000 + 5 ))
+		good=0
+		for i in $(seq 1 20); do
+			cp "$II/dropd1.edb" "$II/k.edb"
+			rm -f "$II/k.edb.isinteg-journal"
+			"$ISINTEG" -s "$II/k.edb" -fix -l "$II/k.txt" >/dev/null 2>&1 &
+			pid=$!
+			ms=$(( (i * 6007) % span ))
+			sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
+			kill -9 $pid 2>/dev/null
+			wait $pid 2>/dev/null
+			if ! "$ESEUTIL" /g "$II/k.edb" >"$II/k.g" 2>&1; then
+				fail "missing entries after /d: kill $i at ${ms}ms: /g: $(grep -m1 -E 'ERROR|rolled' "$II/k.g")"
+				continue
+			fi
+			size=$(stat -c %s "$II/k.edb")
+			"$ISINTEG" -s "$II/k.edb" -test index -l "$II/k2.txt" >/dev/null 2>&1
+			rc=$?
+			if { [ "$size" = "$size_d" ] && [ $rc = 4 ]; } || { [ "$size" -gt "$size_d" ] && [ $rc = 0 ]; }; then :; else
+				fail "missing entries after /d: kill $i at ${ms}ms: $size bytes (was $size_d), isinteg -test index exit $rc"
+				continue
+			fi
+			"$ISINTEG" -s "$II/k.edb" -fix -l "$II/k.txt" >/dev/null 2>&1
+			if "$ESEUTIL" /g "$II/k.edb" >/dev/null 2>&1 && "$ISINTEG" -s "$II/k.edb" -l "$II/k3.txt" >/dev/null 2>&1; then
+				good=$((good + 1))
+			else
+				fail "missing entries after /d: kill $i: not clean after the next -fix"
+			fi
+		done
+		if [ $good = 20 ]; then pass; else fail "missing entries after /d: SIGKILL: $good of 20 runs recovered"; fi
 	else
 		skip "missing entries after /d: $BUILD/tests/ese-gen is missing"
 	fi
