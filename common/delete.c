@@ -1305,7 +1305,8 @@ static uint32_t space_root_flags(uint32_t rf)
  * primary extent and the new one, the AE tree the free pages of the
  * bitmap and what is left of the new extent; the space header then names
  * the OE root instead of the bitmap. */
-static int to_multiple_extent(ese_deleter *d, const struct tree *ot, const ese_space_header *sh, ese_status *st)
+static int to_multiple_extent(ese_deleter *d, const struct tree *ot, const ese_space_header *sh, int depth,
+                              ese_status *st)
 {
 	uint32_t fdp = ot->root, ef = 0, en = 0;
 	struct wpage *pw, *rw, *ow, *aw;
@@ -1323,7 +1324,7 @@ static int to_multiple_extent(ese_deleter *d, const struct tree *ot, const ese_s
 		                ot->table, ot->name, sh->pgno_parent);
 	int db = sh->pgno_parent == 1;
 	if ((err = alloc_extent(d, sh->pgno_parent, ppg.objid, db ? "database" : ot->table, db ? "root" : "table",
-	                        GROW_EXTENT_PAGES, 2, &ef, &en, 1, st)))
+	                        GROW_EXTENT_PAGES, 2, &ef, &en, depth + 1, st)))
 		return err;
 	if ((err = tree_page(d, ot, fdp, &rw, &rpg, st)) || (err = ese_page_tag(&rpg, fdp, 0, &t0, st)) ||
 	    (err = ws_new(d, ef, &ow, st)) || (err = ws_new(d, ef + 1, &aw, st)))
@@ -1440,7 +1441,7 @@ static int alloc_extent(ese_deleter *d, uint32_t fdp, uint32_t objid, const char
 					*n = 1;
 					return 0;
 				}
-			if ((err = to_multiple_extent(d, &ot, &sh, st)))
+			if ((err = to_multiple_extent(d, &ot, &sh, depth, st)))
 				return err;
 			continue;
 		}
