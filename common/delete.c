@@ -1258,6 +1258,10 @@ static int ae_take(ese_deleter *d, const struct tree *aet, uint32_t want, uint32
 			seeklen = len + 1;
 			continue;
 		}
+		if (last > d->npages)
+			return ese_fail(st, JET_errSPAvailExtCorrupted, p.pgno[p.depth - 1],
+			                "%s %s: available extent ending at page %u, past the end of the file (%u pages)",
+			                aet->table, aet->name, last, d->npages);
 		uint32_t take = cpg < want ? cpg : want;
 		*first = last - cpg + 1;
 		*n = take;
@@ -1432,7 +1436,7 @@ static int alloc_extent(ese_deleter *d, uint32_t fdp, uint32_t objid, const char
 		if (!(sh.flags & 1)) {
 			/* single extent: bit k of the root's bitmap = page fdp+1+k */
 			uint32_t lim = sh.cpg_primary ? sh.cpg_primary - 1 : 0;
-			for (uint32_t k = 0; k < lim && k < 32 && min <= 1; k++)
+			for (uint32_t k = 0; k < lim && k < 32 && min <= 1 && fdp + 1 + k <= d->npages; k++)
 				if (sh.avail_bitmap & (1u << k)) {
 					uint8_t *bits = rw->buf + t0.off + (t0.len == 16 ? 0 : 1) + 12;
 					put_le32(bits, sh.avail_bitmap & ~(1u << k));
