@@ -17,7 +17,11 @@
  *  3. leaves: flag LEAF, sibling links, 0 at both ends; the level above
  *     the leaves: PARENT_OF_LEAF; internal pages: no sibling links;
  *  4. a prefix shared by a page's keys goes to tag 0 only when more than 2
- *     bytes long and the page still fits; never on a root page.
+ *     bytes long and it saves bytes (pfx_use); never on a root page.  Pages
+ *     are filled counting that compression (a page of keys sharing a long
+ *     prefix takes more of them), so the top level's page may be too full
+ *     to be the root: it is then written as an ordinary page with a root
+ *     above it.
  */
 #include "ese_bulk.h"
 #include "ese_cursor.h"
@@ -38,7 +42,37 @@ struct level {
 	uint32_t pgno;                /* number given to the staged page, 0 = none yet */
 	uint32_t prev;                /* the page written before it (leaves) */
 	uint64_t written;             /* pages written at this level */
+	size_t pfx;                   /* the prefix every staged key shares */
 };
+
+/* The key prefix a page of n nodes sharing p bytes puts in tag 0: p when
+ * it saves bytes (2 per node for the prefix count, p once for tag 0, with
+ * some slack), else 0. */
+static size_t pfx_use(size_t n, size_t p)
+{
+	if (p > 0x1FFF)
+		p = 0x1FFF;
+	return p > 2 && n * (p - 2) > p + 16 ? p : 0;
+}
+
+/* Bytes that prefix saves on such a page: p - 2 a node, less what tag 0
+ * takes beyond the 16 bytes every page keeps for it (b->room). */
+static size_t pfx_saving(size_t n, size_t p)
+{
+	size_t u = pfx_use(n, p);
+	return u ? n * (u - 2) - (u > 16 ? u - 16 : 0) : 0;
+}
+
+/* The length of the prefix key[0..klen) shares with the first staged key,
+ * at most L->pfx. */
+static size_t pfx_with(const struct level *L, const uint8_t *key, size_t klen)
+{
+	const uint8_t *first = L->ents + 4;
+	size_t m = L->pfx < klen ? L->pfx : klen, i = 0;
+	while (i < m && first[i] == key[i])
+		i++;
+	return i;
+}
 
 struct ese_bulk {
 	ese_writer *w;
@@ -115,6 +149,7 @@ static int stage(struct level *L, const uint8_t *key, size_t klen, const uint8_t
 		memcpy(p + 4, key, klen);
 	if (dlen)
 		memcpy(p + 4 + klen, data, dlen);
+	L->pfx = L->n ? pfx_with(L, key, klen) : klen;
 	L->used += need;
 	L->n++;
 	L->cost += ese_pb_node_cost(klen, 0, dlen);
@@ -174,14 +209,8 @@ static int write_staged(ese_bulk *b, int level, uint32_t pgno, int root, uint32_
 			p = ent_next(p, &kl, &kll, &dl, &dll);
 	}
 	size_t prefix = 0;
-	if (!root && L->n > 1) {
-		prefix = lcp(k0, k0l, kl, kll);
-		/* compress only when it saves bytes: prefix once, 2 bytes per node */
-		if (prefix <= 2 || prefix * (L->n - 1) <= 2 * L->n + 16)
-			prefix = 0;
-		if (prefix > 0x1FFF)
-			prefix = 0x1FFF;
-	}
+	if (!root && L->n > 1)
+		prefix = pfx_use(L->n, lcp(k0, k0l, kl, kll));
 	uint8_t sh[16];
 	ese_page_builder pb;
 	if (root) {
@@ -258,6 +287,7 @@ static int flush_level(ese_bulk *b, int level, const uint8_t *next_bm, size_t ne
 				for (size_t i = 0; i < L->n; i++) {
 					p = ent_next(p, &key, &klen, &data, &dlen);
 					L->cost += ese_pb_node_cost(klen, 0, dlen);
+					L->pfx = i ? pfx_with(L, key, klen) : klen;
 				}
 				next_bm = tail + 4;       /* the separator is that root's key */
 				next_len = 4;
@@ -321,7 +351,9 @@ static int push(ese_bulk *b, int level, const uint8_t *key, size_t klen, const u
 	uint64_t limit = level == 0 ? (uint64_t)b->room * b->fill / 100 : b->room;
 	if (cost > b->room)
 		return ese_fail(st, ERR_RECORD_TOO_BIG, 0, "an entry of %zu bytes does not fit a %u-byte page", cost, b->ps);
-	if (L->n && L->cost + cost > limit) {
+	/* what the page would take with the new entry, its shared key prefix
+	 * counted as write_staged will compress it */
+	if (L->n && L->cost + cost - pfx_saving(L->n + 1, pfx_with(L, key, klen)) > limit) {
 		int err = flush_level(b, level, bm, bmlen, st);
 		if (err)
 			return err;
@@ -359,7 +391,10 @@ int ese_bulk_finish(ese_bulk *b, ese_status *st)
 	int err = 0;
 	for (int level = 0; level < b->nlevels && !err; level++) {
 		struct level *L = &b->lv[level];
-		int top = level == b->nlevels - 1 && L->written == 0;
+		/* the one page of the top level is the root, whose tag 0 is the
+		 * space header: no key prefix, so it must fit uncompressed, else it
+		 * is written as an ordinary page and a root goes above it */
+		int top = level == b->nlevels - 1 && L->written == 0 && L->cost <= b->room;
 		if (top) {
 			err = write_staged(b, level, ese_wobj_fdp(b->obj), 1, 0, 0, st);
 			break;

@@ -513,8 +513,9 @@ static void leaf_entries(struct walk *w, uint32_t pgno, const ese_page *pg, int 
 		if (ts) {
 			ts->entries++;
 			ts->data_bytes += klen + n.data_len;
-			/* pack it as the bulk builder would: whole entries per page */
-			uint64_t cost = 6 + klen + n.data_len;
+			/* pack it as the bulk builder would: whole entries per page,
+			 * a key prefix compressed as it is here (2 bytes of count) */
+			uint64_t cost = 6 + klen + n.data_len - (n.prefix_len > 2 ? n.prefix_len - 2 : 0);
 			uint64_t room = (uint64_t)c->ps - pg->hdr_len - 4 - 16;
 			if (ts->packed_leaves == 0 || ts->packed_cur + cost > room) {
 				ts->packed_leaves++;

@@ -821,6 +821,8 @@ struct ichange {
 	size_t klen;
 	int add;                  /* 1 add, 0 remove */
 	int done;                 /* removed already by the deleter (invariant 3) */
+	int split;                /* an addition whose leaf is full: inserted by
+	                           * the session after the rest is written */
 };
 
 struct iplan {
@@ -851,7 +853,7 @@ static int iplan_push(struct iplan *pl, const ese_index *ix, const struct utree 
 	if (!copy)
 		return -1;
 	memcpy(copy, k, kl);
-	pl->v[pl->n++] = (struct ichange){ ix, *tr, copy, kl, add, 0 };
+	pl->v[pl->n++] = (struct ichange){ ix, *tr, copy, kl, add, 0, 0 };
 	return 0;
 }
 
@@ -972,13 +974,12 @@ static int simulate(struct uctx *c, const ese_table *t, const uint8_t *pk, size_
 		struct ichange *ch = &pl->v[i];
 		if (!ch->add)
 			continue;
+		ch->split = 0;
 		int r = entry_add(c, &ch->tr, ch->key, ch->klen, pk, pklen, st);
 		if (r < 0) {
 			err = r;
 		} else if (r == ENTRY_FULL) {
-			err = ese_fail(st, JET_errFeatureNotAvailable, ch->tr.root,
-			               "table %s index %s: the leaf for the record's new entry has no room (an update does "
-			               "not split pages)", t->name, ch->tr.name);
+			ch->split = 1;    /* after the rest: update_with */
 		} else if (r == ENTRY_PRESENT) {
 			if (!(flags & ESE_UPDATE_LENIENT))
 				err = ese_fail(st, JET_errKeyDuplicate, ch->tr.root,
@@ -1191,6 +1192,15 @@ static int update_with(ese_deleter *d, const ese_table *t, const uint8_t *pk, si
 	err = ws_write(&c, st);
 	if (!err)
 		info->changed = 1;
+	/* new entries whose leaves are full: the session inserts them,
+	 * splitting pages (the record and the other entries are written) */
+	for (size_t i = 0; i < pl.n && !err; i++) {
+		struct ichange *ch = &pl.v[i];
+		if (!ch->add || !ch->split)
+			continue;
+		if (!(err = ese_delete_insert_entry(d, t->name, ch->ix->name, ch->key, ch->klen, pk, pklen, st)))
+			info->index_added++;
+	}
 out:
 	info->pages_written = (unsigned)(ese_delete_get_stats(d)->pages_written - written0);
 	ctx_free(&c);

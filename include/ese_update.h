@@ -14,22 +14,22 @@
  *    leave their leaves, the new ones enter the leaf their key belongs to
  *    (found by descending through the separators).
  *  - ese_insert_index_entry adds one entry to a secondary index the same
- *    way (a checker's "add a missing index entry"); when its leaf is full
- *    the session inserts it instead, splitting pages and taking space as
- *    ESE does (ese_delete_insert_entry).
- *  - otherwise no page is split, merged or allocated: a record or a moved
- *    index entry that does not fit in the room its page has is refused
- *    before anything is written (JET_errRecordTooBig for a record,
- *    JET_errFeatureNotAvailable for an index entry).  Separators never
- *    change (an entry goes to the leaf whose range holds it, so every
- *    bound stays valid).
+ *    way (a checker's "add a missing index entry").
+ *  - a new index entry whose leaf is full (inserted or moved) is put in by
+ *    the session (ese_delete_insert_entry: the leaf splits, space is taken
+ *    as ESE takes it), after the call's other pages are written.
+ *  - a record that does not fit in the room its leaf has is refused before
+ *    anything is written (JET_errRecordTooBig): data pages never split
+ *    here.  Separators of pages changed in place never change (an entry
+ *    goes to the leaf whose range holds it, so every bound stays valid).
  *
  * Atomicity: each call plans every change on private copies of the pages
  * and writes them together (ese_delete_write_pages: new dbtime and
  * checksum each, through the journal when one is attached); a call that
- * fails writes nothing.  One exception, documented at ese_update_record:
+ * fails writes nothing.  Two exceptions, documented at ese_update_record:
  * an old index entry whose removal empties its leaf is removed first by
- * the deleter (which knows how to free a page).
+ * the deleter (which knows how to free a page), and a new entry whose
+ * leaf is full is inserted by it last.
  */
 #ifndef ESE_UPDATE_H
 #define ESE_UPDATE_H
@@ -127,8 +127,9 @@ typedef struct ese_update_info {
  *                                   key for another record (or, not
  *                                   lenient, the new entry is already there)
  *   JET_errSecondaryIndexCorrupted  an old entry is missing (not lenient)
- *   JET_errFeatureNotAvailable      see above; or a new index entry does
- *                                   not fit in its leaf
+ *   JET_errFeatureNotAvailable      see above; or a new index entry meets
+ *                                   a full leaf that cannot split
+ *                                   (ese_delete_insert_entry)
  *   JET_errDatabaseCorrupted / JET_errBadPageLink  a tree on the way is
  *                                   damaged
  *   JET_errDiskIO / JET_errDiskFull a write failed (the session is then
@@ -138,7 +139,11 @@ typedef struct ese_update_info {
  * exception: when an old index entry's removal empties its (non-root)
  * leaf, that removal is done first by ese_delete_index_entry (which frees
  * the page); if the rest then fails, that entry stays removed (the index
- * lacks the record's entry: /g reports it, a journal rolls it back). */
+ * lacks the record's entry: /g reports it, a journal rolls it back).
+ * And a new entry whose leaf is full is inserted after the record and
+ * the other entries were written; if that insert fails, the record is
+ * updated but the index lacks its entry (isinteg reports it; a journal
+ * rolls the pass back). */
 int ese_update_record(ese_deleter *d, const char *table, const uint8_t *pk, size_t pklen, const ese_value *vals,
                       size_t nvals, unsigned flags, ese_update_info *info, ese_status *st);
 
