@@ -211,6 +211,7 @@ struct walk {
 	uint8_t keyring[2][KEYBUF];
 	int kp;
 	size_t prev_len;
+	size_t prev_pfx;              /* bytes of the previous bookmark taken from its page's prefix */
 	int have_prev;
 	entry_fn on_entry;
 	void *arg;
@@ -484,7 +485,10 @@ static void leaf_entries(struct walk *w, uint32_t pgno, const ese_page *pg, int 
 		}
 		int above_prev = 0;
 		if (w->have_prev) {
-			int cmp = ese_key_cmp(W_PREV(w), w->prev_len, W_ENTRY(w), blen);
+			/* on one page both bookmarks begin with that page's prefix,
+			 * as far as the shorter of their two prefixes: equal there */
+			size_t s0 = in_page ? (w->prev_pfx < n.prefix_len ? w->prev_pfx : n.prefix_len) : 0;
+			int cmp = ese_key_cmp(W_PREV(w) + s0, w->prev_len - s0, W_ENTRY(w) + s0, blen - s0);
 			if (cmp > 0)
 				ese_report(c->rep, ESE_PR_TREE_KEY_ORDER, &at, "key sorts before the entry preceding it");
 			else if (cmp == 0)
@@ -507,6 +511,7 @@ static void leaf_entries(struct walk *w, uint32_t pgno, const ese_page *pg, int 
 			ese_report(c->rep, ESE_PR_TREE_SEPARATOR, &at, "key is not below the parent's separator");
 		w->kp = !w->kp;          /* the current bookmark is now W_PREV */
 		w->prev_len = blen;
+		w->prev_pfx = n.prefix_len;
 		w->have_prev = 1;
 		if (n.flags & ESE_NODE_DELETED)
 			continue;
