@@ -1503,7 +1503,9 @@ static size_t lcp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
 }
 
 /* Inserts node (key, data) into tree tr (a table's, index's or long-value
- * tree: its root is its object's FDP) where its bookmark belongs.  A leaf
+ * tree: its root is its object's FDP) where its bookmark belongs; with
+ * split_only, the entry whose bookmark is key (a unique tree) is there
+ * already and its leaf splits once, nothing added.  A leaf
  * without room splits as ESE splits it (bt.cxx): the lowest page on the
  * way whose parent has room for its separator splits in two halves (a new
  * last node of the rightmost leaf goes to a page of its own: an append),
@@ -1513,7 +1515,7 @@ static size_t lcp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
  * right half's first bookmark above the left half's last; between
  * internal pages the left half's last key. */
 static int tree_insert(ese_deleter *d, const struct tree *tr, const uint8_t *key, size_t klen, const uint8_t *data,
-                       size_t dlen, ese_status *st)
+                       size_t dlen, int split_only, ese_status *st)
 {
 	size_t bml = tr->unique ? klen : klen + dlen;
 	uint8_t *bm = malloc(bml + 1), *sep = malloc(2 * BM_MAX), *lb = sep ? sep + BM_MAX : NULL;
@@ -1541,27 +1543,37 @@ static int tree_insert(ese_deleter *d, const struct tree *tr, const uint8_t *key
 		int c = 1;
 		while (at < m.count && (c = ese_key_compare(lb, mnode_bm(tr, &m.n[at], lb), bm, bml)) < 0)
 			at++;
-		if (at < m.count && c == 0) {
+		if (split_only) {
+			/* split_only: the entry is there; its leaf splits, nothing added */
+			if (at >= m.count || c != 0) {
+				err = ese_fail(st, JET_errRecordNotFound, w->pgno, "%s %s: no such entry", tr->table, tr->name);
+				break;
+			}
+		} else if (at < m.count && c == 0) {
 			err = ese_fail(st, JET_errKeyDuplicate, w->pgno, "%s %s: the entry is there already", tr->table,
 			               tr->name);
 			break;
+		} else {
+			mpage_insert(&m, at, key, klen, data, dlen);
+			if ((err = mpage_relay(d, w, &pg, &m, st)) != 1) {
+				done = 1;
+				break;
+			}
+			err = 0;
 		}
-		mpage_insert(&m, at, key, klen, data, dlen);
-		if ((err = mpage_relay(d, w, &pg, &m, st)) != 1) {
-			done = 1;
-			break;
-		}
-		err = 0;
 		uint32_t next = pg.next;
 		struct mpage *mj = &m;
 		for (int j = lv;; j--) {
 			if (mj->count < 2) {
-				err = ese_fail(st, JET_errFeatureNotAvailable, p.pgno[j],
-				               "%s %s: page %u cannot take the entry (%zu + %zu bytes) even alone", tr->table,
-				               tr->name, p.pgno[j], klen, dlen);
+				err = split_only ? ese_fail(st, JET_errFeatureNotAvailable, p.pgno[j],
+				                            "%s %s: page %u holds one entry: it does not split", tr->table,
+				                            tr->name, p.pgno[j])
+				                 : ese_fail(st, JET_errFeatureNotAvailable, p.pgno[j],
+				                            "%s %s: page %u cannot take the entry (%zu + %zu bytes) even alone",
+				                            tr->table, tr->name, p.pgno[j], klen, dlen);
 				break;
 			}
-			size_t s = j == lv && at + 1 == mj->count && !next ? at : split_point(mj);
+			size_t s = j == lv && !split_only && at + 1 == mj->count && !next ? at : split_point(mj);
 			size_t seplen;
 			if (j == lv) {
 				size_t ll = mnode_bm(tr, &mj->n[s - 1], lb), rl = mnode_bm(tr, &mj->n[s], sep);
@@ -2138,7 +2150,30 @@ int ese_delete_insert_entry(ese_deleter *d, const char *table, const char *index
 	struct tree tr = { ix->pgno_fdp, ix->objid, (ix->flags & ESE_IDX_UNIQUE) != 0, t->name, ix->name, 0 };
 	ese_delete_stats saved = d->stats;
 	uint32_t npages = d->npages;
-	int err = tree_insert(d, &tr, key, klen, data, dlen, st);
+	int err = tree_insert(d, &tr, key, klen, data, dlen, 0, st);
+	if (!err)
+		err = ws_flush(d, st);
+	if (err && !d->broken) {
+		d->stats = saved;
+		d->npages = npages;
+	}
+	ws_discard(d);
+	return err;
+}
+
+int ese_delete_split_leaf(ese_deleter *d, const char *table, const uint8_t *pk, size_t pklen, ese_status *st)
+{
+	if (d->broken)
+		return ese_fail(st, JET_errDiskIO, 0, "%s: an earlier write failed", ese_db_path(d->db));
+	const ese_table *t = ese_catalog_find_table(d->cat, table);
+	if (!t)
+		return ese_fail(st, JET_errObjectNotFound, 0, "no table %s", table);
+	if (pklen == 0 || pklen > ESE_KEY_MAX)
+		return ese_fail(st, JET_errRecordNotFound, 0, "table %s: a key of %zu bytes names no record", t->name, pklen);
+	struct tree tr = { t->pgno_fdp, t->objid, 1, t->name, "data", 0 };
+	ese_delete_stats saved = d->stats;
+	uint32_t npages = d->npages;
+	int err = tree_insert(d, &tr, pk, pklen, NULL, 0, 1, st);
 	if (!err)
 		err = ws_flush(d, st);
 	if (err && !d->broken) {

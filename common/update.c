@@ -414,7 +414,7 @@ static size_t make_bm(struct uctx *c, const struct utree *tr, const uint8_t *key
 	return klen + pklen;
 }
 
-enum { ENTRY_DONE = 0, ENTRY_ABSENT = 1, ENTRY_PRESENT = 2, ENTRY_EMPTIED = 3, ENTRY_FULL = 4 };
+enum { ENTRY_DONE = 0, ENTRY_ABSENT = 1, ENTRY_PRESENT = 2, ENTRY_EMPTIED = 3, ENTRY_FULL = 4, SIM_RECORD_FULL = 5 };
 
 /* Adds entry (key, pk) to tr: ENTRY_DONE, ENTRY_PRESENT (already there, for
  * this record), ENTRY_FULL (its leaf has no room; nothing changed), or an
@@ -942,10 +942,7 @@ static int simulate(struct uctx *c, const ese_table *t, const uint8_t *pk, size_
 		return err;
 	err = relay(c, w, 0, idx, rec, rlen, 0, NULL, 0, NULL, 0, st);
 	if (err == 1)
-		return ese_fail(st, JET_errRecordTooBig, w->pgno,
-		                "table %s: the new record (%zu bytes) does not fit in its leaf page %u (a split would be "
-		                "needed)",
-		                t->name, rlen, w->pgno);
+		return SIM_RECORD_FULL;
 	if (err)
 		return err;
 	uint32_t *emptied = calloc(pl->n + 1, sizeof(*emptied));
@@ -1166,12 +1163,26 @@ static int update_with(ese_deleter *d, const ese_table *t, const uint8_t *pk, si
 	}
 	/* simulate; removals that would empty a leaf go to the deleter first
 	 * (invariant 3), then simulate again on what it left */
-	for (;;) {
+	for (int splits = 0;;) {
 		size_t deferred = 0;
 		ese_update_info trial = *info;
 		ws_reset(&c);
 		err = simulate(&c, t, pk, pklen, (const uint8_t *)nrec.data, nrec.len, &pl, flags, &trial, &deferred, marks,
 		               st);
+		if (err == SIM_RECORD_FULL) {
+			/* the new record does not fit its leaf: the session splits
+			 * that leaf (written at once), then everything is planned again */
+			ws_reset(&c);
+			if (splits++ >= 3) {
+				err = ese_fail(st, JET_errRecordTooBig, 0,
+				               "table %s: the new record (%zu bytes) does not fit in its leaf even after splits",
+				               t->name, nrec.len);
+				goto out;
+			}
+			if ((err = ese_delete_split_leaf(d, t->name, pk, pklen, st)))
+				goto out;
+			continue;
+		}
 		if (err)
 			goto out;
 		if (!deferred) {

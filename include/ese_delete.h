@@ -194,6 +194,16 @@ int ese_delete_lv(ese_deleter *d, const char *table, uint32_t lid, ese_status *s
 int ese_delete_insert_entry(ese_deleter *d, const char *table, const char *index, const uint8_t *key, size_t klen,
                             const uint8_t *data, size_t dlen, ese_status *st);
 
+/* Splits the leaf of `table`'s data tree that holds the record with
+ * primary key pk[0..pklen) in two halves (or, when it is the root, moves
+ * its nodes down a level and splits the new leaf), pages taken as
+ * ese_delete_insert_entry takes them: room for a record an update makes
+ * longer (ese_update_record).  Returns 0, JET_errObjectNotFound,
+ * JET_errRecordNotFound (no such record), JET_errFeatureNotAvailable (the
+ * leaf holds that record alone), or the errors of ese_delete_insert_entry;
+ * on any error but a write error the file is unchanged. */
+int ese_delete_split_leaf(ese_deleter *d, const char *table, const uint8_t *pk, size_t pklen, ese_status *st);
+
 /* Pages of the database as the session sees it (the file may have grown). */
 uint32_t ese_delete_page_count(const ese_deleter *d);
 

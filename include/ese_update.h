@@ -18,18 +18,20 @@
  *  - a new index entry whose leaf is full (inserted or moved) is put in by
  *    the session (ese_delete_insert_entry: the leaf splits, space is taken
  *    as ESE takes it), after the call's other pages are written.
- *  - a record that does not fit in the room its leaf has is refused before
- *    anything is written (JET_errRecordTooBig): data pages never split
- *    here.  Separators of pages changed in place never change (an entry
- *    goes to the leaf whose range holds it, so every bound stays valid).
+ *  - a new record that does not fit in the room its leaf has: the session
+ *    splits that leaf first (ese_delete_split_leaf, written at once), then
+ *    the update is planned again.  Separators of pages changed in place
+ *    never change (an entry goes to the leaf whose range holds it, so
+ *    every bound stays valid).
  *
  * Atomicity: each call plans every change on private copies of the pages
  * and writes them together (ese_delete_write_pages: new dbtime and
  * checksum each, through the journal when one is attached); a call that
- * fails writes nothing.  Two exceptions, documented at ese_update_record:
- * an old index entry whose removal empties its leaf is removed first by
- * the deleter (which knows how to free a page), and a new entry whose
- * leaf is full is inserted by it last.
+ * fails writes nothing.  Exceptions, documented at ese_update_record: an
+ * old index entry whose removal empties its leaf is removed first by the
+ * deleter (which knows how to free a page), a leaf too full for the new
+ * record is split first, and a new entry whose leaf is full is inserted
+ * by the deleter last.
  */
 #ifndef ESE_UPDATE_H
 #define ESE_UPDATE_H
@@ -121,8 +123,7 @@ typedef struct ese_update_info {
  *   JET_errNullInvalid              NULL for a NOT NULL column
  *   JET_errRecordTooBig             the new record exceeds
  *                                   ese_record_max_size, or does not fit in
- *                                   the room its leaf page has (a split
- *                                   would be needed)
+ *                                   its leaf after three splits
  *   JET_errKeyDuplicate             a unique index already holds the new
  *                                   key for another record (or, not
  *                                   lenient, the new entry is already there)
@@ -140,6 +141,8 @@ typedef struct ese_update_info {
  * leaf, that removal is done first by ese_delete_index_entry (which frees
  * the page); if the rest then fails, that entry stays removed (the index
  * lacks the record's entry: /g reports it, a journal rolls it back).
+ * A leaf split to make room for the new record stays split (a valid
+ * tree) if the update then fails.
  * And a new entry whose leaf is full is inserted after the record and
  * the other entries were written; if that insert fails, the record is
  * updated but the index lacks its entry (isinteg reports it; a journal

@@ -1104,7 +1104,10 @@ START_TEST(test_update_moves_index_entry)
 }
 END_TEST
 
-/* A record that would outgrow its leaf is refused; nothing is written. */
+/* A record an update makes longer than the room its leaf has: the leaf
+ * splits first (ese_delete_split_leaf) and the update goes through; the
+ * value reads back, /g is clean, every index is exact.  A record longer
+ * than a record may be at all is refused with the file unchanged. */
 START_TEST(test_update_too_big_refused)
 {
 	char path[512], before[65], after[65];
@@ -1112,13 +1115,26 @@ START_TEST(test_update_too_big_refused)
 	uint8_t pk[16];
 	size_t pklen;
 	nth_key(path, "items", 301, pk, &pklen);     /* Body intrinsic (301 % 10 != 0) */
-	file_sha(path, before);
 	ese_deleter *d;
 	ese_status st = { 0 };
 	ck_assert_int_eq(ese_delete_open(path, 0, &d, &st), 0);
-	static uint8_t body[2600];
+	static uint8_t body[2600], back[8192];
 	memset(body, 'q', sizeof(body));
-	ck_assert_int_eq(ese_update_column(d, "items", pk, pklen, "Body", body, sizeof(body), &st), JET_errRecordTooBig);
+	ck_assert_msg(ese_update_column(d, "items", pk, pklen, "Body", body, sizeof(body), &st) == 0, "%s", st.msg);
+	ck_assert_uint_gt(ese_delete_get_stats(d)->pages_split, 0);
+	ck_assert_int_eq(ese_delete_close(d, NULL), 0);
+	size_t len;
+	ck_assert_int_eq(read_value(path, "items", pk, pklen, "Body", back, &len), 1);
+	ck_assert_uint_eq(len, sizeof(body));
+	ck_assert_mem_eq(back, body, sizeof(body));
+	ck_assert_uint_eq(integrity(path), 0);
+	check_indexes(path, "items");
+	/* too big for any page: refused, nothing written */
+	file_sha(path, before);
+	ck_assert_int_eq(ese_delete_open(path, 0, &d, &st), 0);
+	static uint8_t huge[6000];
+	memset(huge, 'z', sizeof(huge));
+	ck_assert_int_eq(ese_update_column(d, "items", pk, pklen, "Body", huge, sizeof(huge), &st), JET_errRecordTooBig);
 	ck_assert_int_eq(ese_delete_close(d, NULL), 0);
 	file_sha(path, after);
 	ck_assert_str_eq(before, after);
