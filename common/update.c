@@ -516,6 +516,7 @@ static int record_values(const ese_table *t, const ese_record *r, ese_value **ou
                          ese_status *st)
 {
 	size_t cap = t->ncolumns + r->ntagged + 1, n = 0, ninst = 0, capinst = 0;
+	int err = 0;
 	ese_value *v = calloc(cap, sizeof(*v));
 	*inst = NULL;
 	if (!v)
@@ -524,8 +525,7 @@ static int record_values(const ese_table *t, const ese_record *r, ese_value **ou
 	for (size_t i = 0; i < r->ntagged; i++) {
 		uint32_t fid;
 		ese_colval cv;
-		int err = ese_record_tagged_at(r, i, &fid, &cv, st);
-		if (err) {
+		if ((err = ese_record_tagged_at(r, i, &fid, &cv, st))) {
 			free(v);
 			return err;
 		}
@@ -556,9 +556,11 @@ static int record_values(const ese_table *t, const ese_record *r, ese_value **ou
 					x->len = sz;
 				}
 			} else {
-				if (!inside)
-					return ese_fail(st, JET_errDatabaseCorrupted, 0, "table %s column %u lies outside the record",
-					                t->name, col->id);
+				if (!inside) {
+					err = ese_fail(st, JET_errDatabaseCorrupted, 0, "table %s column %u lies outside the record",
+					               t->name, col->id);
+					goto fail;
+				}
 				x->data = r->data + off;
 				x->len = sz;
 			}
@@ -567,9 +569,8 @@ static int record_values(const ese_table *t, const ese_record *r, ese_value **ou
 			if (col->id > r->var_last)
 				continue;
 			ese_colval cv;
-			int err = ese_record_get(r, t, col, &cv, st);
-			if (err)
-				return err;
+			if ((err = ese_record_get(r, t, col, &cv, st)))
+				goto fail;
 			uint16_t endw = get_le16(r->data + r->fixed_end + 2 * (col->id - 128));
 			if (endw & 0x8000) {
 				x->is_null = 1;
@@ -585,9 +586,8 @@ static int record_values(const ese_table *t, const ese_record *r, ese_value **ou
 	for (size_t i = 0; i < r->ntagged; i++) {
 		uint32_t fid;
 		ese_colval cv;
-		int err = ese_record_tagged_at(r, i, &fid, &cv, st);
-		if (err)
-			return err;
+		if ((err = ese_record_tagged_at(r, i, &fid, &cv, st)))
+			goto fail;
 		uint16_t ib = get_le16(ta + 4 * i + 2);
 		ese_value *x = &v[n++];
 		memset(x, 0, sizeof(*x));
@@ -606,7 +606,7 @@ static int record_values(const ese_table *t, const ese_record *r, ese_value **ou
 			for (size_t k = 0; k < cnt; k++) {
 				ese_instance *in = &(*inst)[ninst++];
 				if ((err = ese_colval_instance(&cv, k, &in->data, &in->len, &in->separated, st)))
-					return err;
+					goto fail;
 			}
 			continue;
 		}
@@ -616,6 +616,11 @@ static int record_values(const ese_table *t, const ese_record *r, ese_value **ou
 	*out = v;
 	*nout = n;
 	return 0;
+fail:
+	free(v);
+	free(*inst);
+	*inst = NULL;
+	return err;
 }
 
 /* 1 if tagged value v (as stored in r, or as given) holds a separated long value. */

@@ -9,8 +9,9 @@
  * first entry, puts it back, and inserts 48 more entries derived from it
  * (longer keys, so leaves split, space is taken from the index, its
  * table, the database root and the growing file, single-extent trees are
- * converted); and deletes the table's first record with what hangs off
- * it.  Every call may fail; none may crash, hang or leak.
+ * converted); sets the first variable column of the table's first record
+ * to a long value (its leaf may split) and deletes that record with what
+ * hangs off it.  Every call may fail; none may crash, hang or leak.
  */
 #include "ese_catalog.h"
 #include "ese_checksum.h"
@@ -18,6 +19,7 @@
 #include "ese_db.h"
 #include "ese_dbheader.h"
 #include "ese_delete.h"
+#include "ese_update.h"
 #include "bytes.h"
 
 #include <stdio.h>
@@ -76,8 +78,21 @@ static void run(const char *path)
 		}
 		uint8_t k[256], v[256];
 		size_t kl, vl;
-		if (first_entry(d, tb->pgno_fdp, tb->objid, k, &kl, v, &vl) == 0)
-			ese_delete_record(d, tb->name, k, kl, &st);
+		if (first_entry(d, tb->pgno_fdp, tb->objid, k, &kl, v, &vl))
+			continue;
+		/* its first variable column made long (its leaf may split), then
+		 * the record deleted */
+		for (size_t c = 0; c < tb->ncolumns; c++) {
+			const ese_column *col = &tb->columns[c];
+			if (col->id < 128 || col->id > 255 || !col->name)
+				continue;
+			static uint8_t big[1024];
+			memset(big, 'v', sizeof(big));
+			size_t len = col->size && col->size < sizeof(big) ? col->size : sizeof(big);
+			ese_update_column(d, tb->name, k, kl, col->name, big, len, &st);
+			break;
+		}
+		ese_delete_record(d, tb->name, k, kl, &st);
 	}
 	ese_delete_close(d, &st);
 }
