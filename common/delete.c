@@ -2089,8 +2089,9 @@ static const ese_index *secondary_index(const ese_table *t, const char *index)
 	return NULL;
 }
 
-int ese_delete_index_entry(ese_deleter *d, const char *table, const char *index, const uint8_t *key, size_t klen,
-                           const uint8_t *data, size_t dlen, ese_status *st)
+/* The tree of secondary index `index` of `table` for a call of a usable
+ * session: 0 and *tr, or the error the call returns. */
+static int index_tree(ese_deleter *d, const char *table, const char *index, struct tree *tr, ese_status *st)
 {
 	if (d->broken)
 		return ese_fail(st, JET_errDiskIO, 0, "%s: an earlier write failed", ese_db_path(d->db));
@@ -2100,10 +2101,35 @@ int ese_delete_index_entry(ese_deleter *d, const char *table, const char *index,
 	const ese_index *ix = secondary_index(t, index);
 	if (!ix)
 		return ese_fail(st, JET_errIndexNotFound, 0, "table %s has no secondary index %s", t->name, index);
-	struct tree tr = { ix->pgno_fdp, ix->objid, (ix->flags & ESE_IDX_UNIQUE) != 0, t->name, ix->name, 0 };
+	*tr = (struct tree){ ix->pgno_fdp, ix->objid, (ix->flags & ESE_IDX_UNIQUE) != 0, t->name, ix->name, 0 };
+	return 0;
+}
+
+/* Ends a call that may have grown trees: on success its pages are written;
+ * on failure (but a write failure) the counters and the page count are
+ * what they were before it.  The working set is emptied either way. */
+static int finish_call(ese_deleter *d, int err, const ese_delete_stats *saved, uint32_t npages, ese_status *st)
+{
+	if (!err)
+		err = ws_flush(d, st);
+	if (err && !d->broken) {
+		d->stats = *saved;
+		d->npages = npages;
+	}
+	ws_discard(d);
+	return err;
+}
+
+int ese_delete_index_entry(ese_deleter *d, const char *table, const char *index, const uint8_t *key, size_t klen,
+                           const uint8_t *data, size_t dlen, ese_status *st)
+{
+	struct tree tr;
+	int err = index_tree(d, table, index, &tr, st);
+	if (err)
+		return err;
 	if (klen > ESE_KEY_MAX || dlen > ESE_KEY_MAX)
-		return ese_fail(st, JET_errRecordNotFound, 0, "table %s index %s: no entry with a key of %zu bytes", t->name,
-		                ix->name, klen);
+		return ese_fail(st, JET_errRecordNotFound, 0, "table %s index %s: no entry with a key of %zu bytes",
+		                tr.table, tr.name, klen);
 	uint8_t *bm = malloc(klen + dlen + 1);
 	if (!bm)
 		return ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
@@ -2112,7 +2138,7 @@ int ese_delete_index_entry(ese_deleter *d, const char *table, const char *index,
 		memcpy(bm + klen, data, dlen);
 	size_t bmlen = tr.unique ? klen : klen + dlen;
 	struct path p;
-	int err = tree_find(d, &tr, bm, bmlen, &p, st);
+	err = tree_find(d, &tr, bm, bmlen, &p, st);
 	if (err == 0 && tr.unique) {
 		struct wpage *w;
 		ese_page pg;
@@ -2122,7 +2148,7 @@ int ese_delete_index_entry(ese_deleter *d, const char *table, const char *index,
 			err = nd.data_len != dlen || (dlen && memcmp(nd.data, data, dlen));
 	}
 	if (err == 1)
-		err = ese_fail(st, JET_errRecordNotFound, 0, "table %s index %s: no such entry", t->name, ix->name);
+		err = ese_fail(st, JET_errRecordNotFound, 0, "table %s index %s: no such entry", tr.table, tr.name);
 	ese_delete_stats saved = d->stats;
 	if (!err && !(err = tree_remove(d, &tr, &p, st)) && !(err = ws_flush(d, st)))
 		d->stats.index_entries++;
@@ -2136,29 +2162,16 @@ int ese_delete_index_entry(ese_deleter *d, const char *table, const char *index,
 int ese_delete_insert_entry(ese_deleter *d, const char *table, const char *index, const uint8_t *key, size_t klen,
                             const uint8_t *data, size_t dlen, ese_status *st)
 {
-	if (d->broken)
-		return ese_fail(st, JET_errDiskIO, 0, "%s: an earlier write failed", ese_db_path(d->db));
-	const ese_table *t = ese_catalog_find_table(d->cat, table);
-	if (!t)
-		return ese_fail(st, JET_errObjectNotFound, 0, "no table %s", table);
-	const ese_index *ix = secondary_index(t, index);
-	if (!ix)
-		return ese_fail(st, JET_errIndexNotFound, 0, "table %s has no secondary index %s", t->name, index);
+	struct tree tr;
+	int err = index_tree(d, table, index, &tr, st);
+	if (err)
+		return err;
 	if (klen == 0 || klen > ESE_KEY_MAX || dlen > ESE_KEY_MAX)
 		return ese_fail(st, JET_errInvalidParameter, 0, "table %s index %s: an entry of key %zu and data %zu bytes",
-		                t->name, ix->name, klen, dlen);
-	struct tree tr = { ix->pgno_fdp, ix->objid, (ix->flags & ESE_IDX_UNIQUE) != 0, t->name, ix->name, 0 };
+		                tr.table, tr.name, klen, dlen);
 	ese_delete_stats saved = d->stats;
 	uint32_t npages = d->npages;
-	int err = tree_insert(d, &tr, key, klen, data, dlen, 0, st);
-	if (!err)
-		err = ws_flush(d, st);
-	if (err && !d->broken) {
-		d->stats = saved;
-		d->npages = npages;
-	}
-	ws_discard(d);
-	return err;
+	return finish_call(d, tree_insert(d, &tr, key, klen, data, dlen, 0, st), &saved, npages, st);
 }
 
 int ese_delete_split_leaf(ese_deleter *d, const char *table, const uint8_t *pk, size_t pklen, ese_status *st)
@@ -2173,15 +2186,7 @@ int ese_delete_split_leaf(ese_deleter *d, const char *table, const uint8_t *pk, 
 	struct tree tr = { t->pgno_fdp, t->objid, 1, t->name, "data", 0 };
 	ese_delete_stats saved = d->stats;
 	uint32_t npages = d->npages;
-	int err = tree_insert(d, &tr, pk, pklen, NULL, 0, 1, st);
-	if (!err)
-		err = ws_flush(d, st);
-	if (err && !d->broken) {
-		d->stats = saved;
-		d->npages = npages;
-	}
-	ws_discard(d);
-	return err;
+	return finish_call(d, tree_insert(d, &tr, pk, pklen, NULL, 0, 1, st), &saved, npages, st);
 }
 
 uint32_t ese_delete_page_count(const ese_deleter *d) { return d->npages; }

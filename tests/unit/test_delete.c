@@ -817,6 +817,14 @@ START_TEST(test_delete_missing_long_value)
 }
 END_TEST
 
+/* The i-th of n distinct index keys made up for IxLong (order shuffled). */
+static void made_key(unsigned i, unsigned n, uint8_t *key, size_t len)
+{
+	key[0] = 0x7f;
+	put_be32(key + 1, 0x10000000u + i * 7919u % n);
+	memset(key + 5, 'a' + i % 26, len - 5);
+}
+
 /* A Windows-made index of one page and a single extent (index.edb: its
  * free pages a bitmap in its root) takes entries until its page is full:
  * it becomes a multiple-extent index (the roots of its new owned- and
@@ -859,9 +867,7 @@ START_TEST(test_insert_single_extent_index)
 	uint8_t key[32];
 	ck_assert_int_eq(ese_delete_open(path, 0, &d, &st), 0);
 	for (unsigned i = 0; i < N; i++) {
-		key[0] = 0x7f;
-		put_be32(key + 1, 0x10000000u + i * 7919u % N);
-		memset(key + 5, 'a' + i % 26, sizeof(key) - 5);
+		made_key(i, N, key, sizeof(key));
 		ck_assert_msg(ese_delete_insert_entry(d, "index", "IxLong", key, sizeof(key), pk, pklen, &st) == 0,
 		              "entry %u: %s", i, st.msg);
 	}
@@ -896,9 +902,7 @@ START_TEST(test_insert_single_extent_index)
 	/* and back: every entry made here removed */
 	ck_assert_int_eq(ese_delete_open(path, 0, &d, &st), 0);
 	for (unsigned i = 0; i < N; i++) {
-		key[0] = 0x7f;
-		put_be32(key + 1, 0x10000000u + i * 7919u % N);
-		memset(key + 5, 'a' + i % 26, sizeof(key) - 5);
+		made_key(i, N, key, sizeof(key));
 		ck_assert_msg(ese_delete_index_entry(d, "index", "IxLong", key, sizeof(key), pk, pklen, &st) == 0,
 		              "entry %u: %s", i, st.msg);
 	}
