@@ -26,6 +26,7 @@
 #include "ese_bulk.h"
 #include "ese_cursor.h"
 #include "ese_page.h"
+#include "node.h"
 #include "bytes.h"
 
 #include <stdlib.h>
@@ -67,11 +68,7 @@ static size_t pfx_saving(size_t n, size_t p)
  * at most L->pfx. */
 static size_t pfx_with(const struct level *L, const uint8_t *key, size_t klen)
 {
-	const uint8_t *first = L->ents + 4;
-	size_t m = L->pfx < klen ? L->pfx : klen, i = 0;
-	while (i < m && first[i] == key[i])
-		i++;
-	return i;
+	return ese_key_lcp(L->ents + 4, L->pfx, key, klen);
 }
 
 struct ese_bulk {
@@ -166,14 +163,6 @@ static const uint8_t *ent_next(const uint8_t *p, const uint8_t **key, size_t *kl
 	return p + 4 + *klen + *dlen;
 }
 
-static size_t lcp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
-{
-	size_t n = al < bl ? al : bl, i = 0;
-	while (i < n && a[i] == b[i])
-		i++;
-	return i;
-}
-
 /* The bookmark of the last staged entry of L (key, or key || data). */
 static size_t last_bookmark(const struct ese_bulk *b, const struct level *L, int level, uint8_t *out)
 {
@@ -200,17 +189,10 @@ static int write_staged(ese_bulk *b, int level, uint32_t pgno, int root, uint32_
 		flags |= ESE_PF_PARENT_OF_LEAF;
 	if (root)
 		flags |= ESE_PF_ROOT;
-	/* the prefix all keys of this page share (first and last suffice) */
-	const uint8_t *p = L->ents, *k0 = NULL, *d0 = NULL, *kl = NULL, *dl = NULL;
-	size_t k0l = 0, d0l = 0, kll = 0, dll = 0;
-	if (L->n) {
-		ent_next(p, &k0, &k0l, &d0, &d0l);
-		for (size_t i = 0; i < L->n; i++)
-			p = ent_next(p, &kl, &kll, &dl, &dll);
-	}
-	size_t prefix = 0;
-	if (!root && L->n > 1)
-		prefix = pfx_use(L->n, lcp(k0, k0l, kl, kll));
+	/* the prefix all keys of this page share (kept as they were staged),
+	 * from the first key's bytes */
+	const uint8_t *k0 = L->n ? L->ents + 4 : NULL;
+	size_t prefix = !root && L->n > 1 ? pfx_use(L->n, L->pfx) : 0;
 	uint8_t sh[16];
 	ese_page_builder pb;
 	if (root) {
@@ -219,7 +201,7 @@ static int write_staged(ese_bulk *b, int level, uint32_t pgno, int root, uint32_
 	} else {
 		ese_pb_init(&pb, b->page, b->ps, ese_wobj_objid(b->obj), flags, ese_writer_next_dbtime(b->w), k0, prefix);
 	}
-	p = L->ents;
+	const uint8_t *p = L->ents;
 	for (size_t i = 0; i < L->n; i++) {
 		const uint8_t *key, *data;
 		size_t klen, dlen;
@@ -309,8 +291,7 @@ static int flush_level(ese_bulk *b, int level, const uint8_t *next_bm, size_t ne
 	size_t seplen;
 	if (level == 0) {
 		size_t ll = last_bookmark(b, L, 0, sep);
-		size_t c = lcp(sep, ll, next_bm, next_len);
-		seplen = c < next_len ? c + 1 : next_len;
+		seplen = ese_key_separator_len(sep, ll, next_bm, next_len);
 		memcpy(sep, next_bm, seplen);
 	} else {
 		seplen = last_bookmark(b, L, level, sep);

@@ -56,6 +56,7 @@
 #include "ese_lv.h"
 #include "ese_page.h"
 #include "ese_record.h"
+#include "node.h"
 #include "bytes.h"
 
 #include <errno.h>
@@ -579,21 +580,29 @@ static void mpage_free(struct mpage *m)
 
 /* Loads the live nodes of page pg (pgno) with room for one node more of
  * up to `extra` bytes of key and data. */
-static int mpage_load(const ese_page *pg, uint32_t pgno, size_t extra, struct mpage *m, ese_status *st)
+/* An empty m with room for cap nodes of size bytes of keys and data. */
+static int mpage_new(struct mpage *m, size_t cap, size_t size, ese_status *st)
 {
 	memset(m, 0, sizeof(*m));
-	/* suffixes and data lie within the page; each key adds at most the
-	 * page's prefix */
-	size_t total = extra + pg->size + (size_t)pg->ntags * pg->prefix_len;
-	int err = 0;
-	m->cap = pg->ntags + 1u;
-	m->size = total;
-	m->n = calloc(m->cap, sizeof(*m->n));
-	m->arena = malloc(total);
+	m->cap = cap;
+	m->size = size;
+	m->n = calloc(cap, sizeof(*m->n));
+	m->arena = malloc(size);
 	if (!m->n || !m->arena) {
 		mpage_free(m);
 		return ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
 	}
+	return 0;
+}
+
+static int mpage_load(const ese_page *pg, uint32_t pgno, size_t extra, struct mpage *m, ese_status *st)
+{
+	/* suffixes and data lie within the page; each key adds at most the
+	 * page's prefix */
+	size_t total = extra + pg->size + (size_t)pg->ntags * pg->prefix_len;
+	int err = mpage_new(m, pg->ntags + 1u, total, st);
+	if (err)
+		return err;
 	for (unsigned i = 1; i < pg->ntags; i++) {
 		ese_node n;
 		if ((err = ese_page_node(pg, pgno, i, &n, st)))
@@ -666,9 +675,7 @@ static int mpage_lay(ese_deleter *d, struct wpage *w, uint32_t objid, uint32_t f
 	size_t plen = t0len - skip;
 	for (size_t i = from; i < to; i++) {
 		const struct mnode *e = &m->n[i];
-		size_t c = 0, lim = e->klen < plen ? e->klen : plen;
-		while (c < lim && e->key[c] == pfx[c])
-			c++;
+		size_t c = ese_key_lcp(e->key, e->klen, pfx, plen);
 		if (ese_pb_add_node(&pb, e->key, e->klen, c > 2 ? c : 0, e->data, e->dlen))
 			return 1;
 	}
@@ -907,6 +914,53 @@ static int ae_grow(ese_deleter *d, const struct tree *aet, const struct path *p,
 	return err;
 }
 
+/* Adds the extent that ends at page `last` to space tree t: a node keyed
+ * with last (4 bytes big-endian) whose data is its page count, cpg, or,
+ * when cpg is 0, the pages from *spare to last (what is left of a range
+ * that is becoming available).  A full leaf makes the tree grow
+ * (ae_grow) with page *spare, which is then a space page: *spare moves
+ * on; pages up to spare_last may be used that way. */
+static int space_insert(ese_deleter *d, const struct tree *t, uint32_t last, uint32_t cpg, uint32_t *spare,
+                        uint32_t spare_last, ese_status *st)
+{
+	uint8_t key[4], count[4];
+	put_be32(key, last);
+	for (int step = 0; step < 2 * MAXD; step++) {
+		if (!cpg && *spare > last)
+			return 0;         /* every page went to the tree itself */
+		put_le32(count, cpg ? cpg : last - *spare + 1);
+		struct path p;
+		struct wpage *w;
+		ese_page pg;
+		struct mpage m;
+		p.pgno[0] = t->root;
+		int err = descend(d, t, &p, 0, key, sizeof(key), st);
+		if (err || (err = tree_page(d, t, p.pgno[p.depth - 1], &w, &pg, st)) ||
+		    (err = mpage_load(&pg, w->pgno, 8, &m, st)))
+			return err;
+		size_t at = 0;
+		int c = 1;
+		while (at < m.count && (c = ese_key_compare(m.n[at].key, m.n[at].klen, key, 4)) < 0)
+			at++;
+		if (at < m.count && c == 0) {
+			mpage_free(&m);
+			return ese_fail(st, JET_errSPAvailExtCorrupted, w->pgno, "%s %s: an extent ending at page %u is there already",
+			                t->table, t->name, last);
+		}
+		mpage_insert(&m, at, key, 4, count, 4);
+		err = mpage_relay(d, w, &pg, &m, st);
+		mpage_free(&m);
+		if (err != 1)
+			return err;
+		if (*spare > spare_last)
+			return ese_fail(st, JET_errSPAvailExtCorrupted, w->pgno, "%s %s: page %u is full and no page is left to grow it",
+			                t->table, t->name, w->pgno);
+		if ((err = ae_grow(d, t, &p, (*spare)++, st)))
+			return err;
+	}
+	return ese_fail(st, JET_errSPAvailExtCorrupted, t->root, "%s %s: the tree does not grow", t->table, t->name);
+}
+
 /* Adds page pgno, inside the owned extent [oe_first, oe_last], to the
  * available-extent tree aet: it lengthens the extent that ends just
  * before it or starts just after it (both: they become one), or is a new
@@ -915,7 +969,7 @@ static int ae_add(ese_deleter *d, const struct tree *aet, uint32_t pgno, uint32_
                   ese_status *st)
 {
 	uint8_t key[4], lkey[4], *rdata = NULL, *ldata = NULL;
-	struct path pr, pl, p;
+	struct path pr, pl;
 	struct wpage *rw = NULL, *lw = NULL, *w;
 	struct mpage m = { 0 };
 	uint32_t last = 0, cpg = 0, rlast = 0, lfirst = 0, lcpg = 0;
@@ -987,20 +1041,10 @@ static int ae_add(ese_deleter *d, const struct tree *aet, uint32_t pgno, uint32_
 		}
 		/* otherwise pgno is an extent of its own beside it */
 	}
-	/* a new extent of one page, in the leaf where its key belongs */
-	uint8_t one[4];
-	ese_page pg;
-	put_le32(one, 1);
-	p.pgno[0] = aet->root;
-	if ((err = descend(d, aet, &p, 0, key, 4, st)) ||
-	    (err = tree_page(d, aet, p.pgno[p.depth - 1], &w, &pg, st)) || (err = mpage_load(&pg, w->pgno, 8, &m, st)))
-		goto out;
-	size_t at = 0;
-	while (at < m.count && ese_key_compare(m.n[at].key, m.n[at].klen, key, 4) < 0)
-		at++;
-	mpage_insert(&m, at, key, 4, one, 4);
-	if ((err = mpage_relay(d, w, &pg, &m, st)) == 1)
-		err = ae_grow(d, aet, &p, pgno, st);
+	/* a new extent of one page, in the leaf where its key belongs; a full
+	 * leaf takes the page itself to grow (it is then no extent) */
+	uint32_t spare = pgno;
+	err = space_insert(d, aet, pgno, 0, &spare, pgno, st);
 out:
 	mpage_free(&m);
 	return err;
@@ -1030,7 +1074,7 @@ static int avail_add_one(ese_deleter *d, const struct tree *tr, uint32_t pgno, e
 		if (sh.avail_bitmap & (1u << k))
 			return ese_fail(st, JET_errSPAvailExtCorrupted, pgno, "%s %s: freed page %u is already available",
 			                tr->table, tr->name, pgno);
-		uint8_t *bits = rw->buf + t0.off + (t0.len == 16 ? 0 : 1) + 12;
+		uint8_t *bits = rw->buf + t0.off + ese_space_header_offset(t0.len) + 12;
 		put_le32(bits, sh.avail_bitmap | (1u << k));
 		rw->dirty = 1;
 		return 0;
@@ -1180,53 +1224,6 @@ static int tree_remove(ese_deleter *d, const struct tree *tr, struct path *p, es
                                   * extension (JET_paramDbExtensionSize) */
 #define GROW_EXTENT_PAGES 16u    /* pages an object asks its parent for */
 
-/* Adds the extent that ends at page `last` to space tree t: a node keyed
- * with last (4 bytes big-endian) whose data is its page count, cpg, or,
- * when cpg is 0, the pages from *spare to last (what is left of a range
- * that is becoming available).  A full leaf makes the tree grow
- * (ae_grow) with page *spare, which is then a space page: *spare moves
- * on; pages up to spare_last may be used that way. */
-static int space_insert(ese_deleter *d, const struct tree *t, uint32_t last, uint32_t cpg, uint32_t *spare,
-                        uint32_t spare_last, ese_status *st)
-{
-	uint8_t key[4], count[4];
-	put_be32(key, last);
-	for (int step = 0; step < 2 * MAXD; step++) {
-		if (!cpg && *spare > last)
-			return 0;         /* every page went to the tree itself */
-		put_le32(count, cpg ? cpg : last - *spare + 1);
-		struct path p;
-		struct wpage *w;
-		ese_page pg;
-		struct mpage m;
-		p.pgno[0] = t->root;
-		int err = descend(d, t, &p, 0, key, sizeof(key), st);
-		if (err || (err = tree_page(d, t, p.pgno[p.depth - 1], &w, &pg, st)) ||
-		    (err = mpage_load(&pg, w->pgno, 8, &m, st)))
-			return err;
-		size_t at = 0;
-		int c = 1;
-		while (at < m.count && (c = ese_key_compare(m.n[at].key, m.n[at].klen, key, 4)) < 0)
-			at++;
-		if (at < m.count && c == 0) {
-			mpage_free(&m);
-			return ese_fail(st, JET_errSPAvailExtCorrupted, w->pgno, "%s %s: an extent ending at page %u is there already",
-			                t->table, t->name, last);
-		}
-		mpage_insert(&m, at, key, 4, count, 4);
-		err = mpage_relay(d, w, &pg, &m, st);
-		mpage_free(&m);
-		if (err != 1)
-			return err;
-		if (*spare > spare_last)
-			return ese_fail(st, JET_errSPAvailExtCorrupted, w->pgno, "%s %s: page %u is full and no page is left to grow it",
-			                t->table, t->name, w->pgno);
-		if ((err = ae_grow(d, t, &p, (*spare)++, st)))
-			return err;
-	}
-	return ese_fail(st, JET_errSPAvailExtCorrupted, t->root, "%s %s: the tree does not grow", t->table, t->name);
-}
-
 /* Takes up to want pages from the start of the first available extent
  * of at least min pages that aet lists: *first, *n >= min (the extent
  * shrinks from its start, its key, the last page, unchanged; it goes when
@@ -1301,6 +1298,44 @@ static uint32_t space_root_flags(uint32_t rf)
 	return rf | ESE_PF_ROOT | ESE_PF_LEAF | ESE_PF_SPACE_TREE;
 }
 
+/* Adds extent (last page, count) to m, a space tree's nodes, where its key
+ * sorts (m has room for it). */
+static void ext_node(struct mpage *m, uint32_t last, uint32_t cpg)
+{
+	uint8_t key[4], count[4];
+	put_be32(key, last);
+	put_le32(count, cpg);
+	size_t at = 0;
+	while (at < m->count && ese_key_compare(m->n[at].key, m->n[at].klen, key, 4) < 0)
+		at++;
+	mpage_insert(m, at, key, 4, count, 4);
+}
+
+/* An extent of up to want contiguous pages (at least min) for the object
+ * ot, whose space header is sh, from its parent object (named there), or,
+ * for the database root, from the file, which grows. */
+static int parent_extent(ese_deleter *d, const struct tree *ot, const ese_space_header *sh, uint32_t want,
+                         uint32_t min, int depth, uint32_t *ef, uint32_t *en, ese_status *st)
+{
+	if (sh->pgno_parent == 0) {
+		if (ot->root != 1)
+			return ese_fail(st, JET_errSPOwnExtCorrupted, ot->root, "%s %s: root page %u names no parent",
+			                ot->table, ot->name, ot->root);
+		return grow_file(d, want > GROW_DB_PAGES ? want : GROW_DB_PAGES, ef, en, st);
+	}
+	struct wpage *pw;
+	ese_page ppg;
+	int err = ws_get(d, sh->pgno_parent, &pw, st);
+	if (err || (err = ese_page_parse(&ppg, pw->buf, d->ps, sh->pgno_parent, st)))
+		return err;
+	if (!(ppg.flags & ESE_PF_ROOT) || ppg.objid == ot->objid)
+		return ese_fail(st, JET_errSPOwnExtCorrupted, ot->root, "%s %s: its parent, page %u, is not another root",
+		                ot->table, ot->name, sh->pgno_parent);
+	int db = sh->pgno_parent == 1;
+	return alloc_extent(d, sh->pgno_parent, ppg.objid, db ? "database" : ot->table, db ? "root" : "table", want, min,
+	                    ef, en, depth + 1, st);
+}
+
 /* A single-extent object (its space in its root page's bitmap) becomes a
  * multiple-extent one, as ESE converts it (space.cxx,
  * ErrSPIConvertToMultipleExtent): an extent from its parent holds the
@@ -1313,96 +1348,64 @@ static int to_multiple_extent(ese_deleter *d, const struct tree *ot, const ese_s
                               ese_status *st)
 {
 	uint32_t fdp = ot->root, ef = 0, en = 0;
-	struct wpage *pw, *rw, *ow, *aw;
-	ese_page ppg, rpg;
+	struct wpage *rw, *ow, *aw;
+	ese_page rpg;
 	ese_tag t0;
 	int err;
 	if (!sh->pgno_parent || sh->cpg_primary == 0 || sh->cpg_primary > d->npages)
 		return ese_fail(st, JET_errSPOwnExtCorrupted, fdp, "%s %s: single extent of %u pages, parent page %u",
 		                ot->table, ot->name, sh->cpg_primary, sh->pgno_parent);
-	if ((err = ws_get(d, sh->pgno_parent, &pw, st)) ||
-	    (err = ese_page_parse(&ppg, pw->buf, d->ps, sh->pgno_parent, st)))
-		return err;
-	if (!(ppg.flags & ESE_PF_ROOT) || ppg.objid == ot->objid)
-		return ese_fail(st, JET_errSPOwnExtCorrupted, fdp, "%s %s: its parent, page %u, is not another root",
-		                ot->table, ot->name, sh->pgno_parent);
-	int db = sh->pgno_parent == 1;
-	if ((err = alloc_extent(d, sh->pgno_parent, ppg.objid, db ? "database" : ot->table, db ? "root" : "table",
-	                        GROW_EXTENT_PAGES, 2, &ef, &en, depth + 1, st)))
+	if ((err = parent_extent(d, ot, sh, GROW_EXTENT_PAGES, 2, depth, &ef, &en, st)))
 		return err;
 	if ((err = tree_page(d, ot, fdp, &rw, &rpg, st)) || (err = ese_page_tag(&rpg, fdp, 0, &t0, st)) ||
 	    (err = ws_new(d, ef, &ow, st)) || (err = ws_new(d, ef + 1, &aw, st)))
 		return err;
-	/* the two trees' nodes: 4-byte big-endian last page, page count */
-	struct mpage oe = { 0 }, ae = { 0 };
-	uint8_t buf[4 * 40];
-	oe.n = calloc(2, sizeof(*oe.n));
-	ae.n = calloc(18, sizeof(*ae.n));
-	if (!oe.n || !ae.n) {
-		free(oe.n);
-		free(ae.n);
-		return ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
+	/* the two trees' nodes, each extent where its key (last page) sorts:
+	 * OE the primary extent and the new one; AE the bitmap's free runs
+	 * (bit k: page fdp+1+k; pages of the primary extent past the 32 bits
+	 * are free, as SPIConvertCalcExtents has it) and the new extent's rest */
+	struct mpage oe, ae;
+	if ((err = mpage_new(&oe, 2, 16, st)))
+		return err;
+	if ((err = mpage_new(&ae, 18, 18 * 8, st))) {
+		mpage_free(&oe);
+		return err;
 	}
-	oe.cap = 2;
-	ae.cap = 18;
-	size_t used = 0;
-#define EXT_NODE(m, lastpg, cpg)                                                  \
-	do {                                                                          \
-		struct mnode *e_ = &(m).n[(m).count++];                                   \
-		e_->key = buf + used;                                                     \
-		put_be32(buf + used, (lastpg));                                           \
-		e_->data = buf + used + 4;                                                \
-		put_le32(buf + used + 4, (cpg));                                          \
-		e_->klen = e_->dlen = 4;                                                  \
-		used += 8;                                                                \
-	} while (0)
-	uint32_t plast = fdp + sh->cpg_primary - 1;
-	if (plast < ef) {
-		EXT_NODE(oe, plast, sh->cpg_primary);
-		EXT_NODE(oe, ef + en - 1, en);
-	} else {
-		EXT_NODE(oe, ef + en - 1, en);
-		EXT_NODE(oe, plast, sh->cpg_primary);
-	}
-	/* free runs of the bitmap (bit k: page fdp+1+k; pages of the primary
-	 * extent past the 32 bits are free, as SPIConvertCalcExtents has it),
-	 * then the new extent's rest, in key order */
-	uint32_t runs[17][2];
-	size_t nr = 0;
-	for (uint32_t k = 0; k + 1 < sh->cpg_primary && k < 32; k++) {
-		if (!(sh->avail_bitmap & (1u << k)))
-			continue;
-		if (nr && runs[nr - 1][0] + runs[nr - 1][1] == fdp + 1 + k)
-			runs[nr - 1][1]++;
-		else
-			runs[nr][0] = fdp + 1 + k, runs[nr++][1] = 1;
+	ext_node(&oe, fdp + sh->cpg_primary - 1, sh->cpg_primary);
+	ext_node(&oe, ef + en - 1, en);
+	uint32_t rfirst = 0, rlen = 0;    /* the run of free pages being gathered */
+	uint32_t nbits = sh->cpg_primary - 1 < 32 ? sh->cpg_primary - 1 : 32;
+	for (uint32_t k = 0; k < nbits; k++) {
+		if ((sh->avail_bitmap >> k) & 1) {
+			if (!rlen)
+				rfirst = fdp + 1 + k;
+			rlen++;
+		} else if (rlen) {
+			ext_node(&ae, rfirst + rlen - 1, rlen);
+			rlen = 0;
+		}
 	}
 	if (sh->cpg_primary > 33) {
-		if (nr && runs[nr - 1][0] + runs[nr - 1][1] == fdp + 33)
-			runs[nr - 1][1] += sh->cpg_primary - 33;
-		else
-			runs[nr][0] = fdp + 33, runs[nr++][1] = sh->cpg_primary - 33;
+		if (!rlen)
+			rfirst = fdp + 33;
+		rlen += sh->cpg_primary - 33;
 	}
-	int rest_first = en > 2 && ef + en - 1 < fdp;
-	if (rest_first)
-		EXT_NODE(ae, ef + en - 1, en - 2);
-	for (size_t i = 0; i < nr; i++)
-		EXT_NODE(ae, runs[i][0] + runs[i][1] - 1, runs[i][1]);
-	if (en > 2 && !rest_first)
-		EXT_NODE(ae, ef + en - 1, en - 2);
-#undef EXT_NODE
+	if (rlen)
+		ext_node(&ae, rfirst + rlen - 1, rlen);
+	if (en > 2)
+		ext_node(&ae, ef + en - 1, en - 2);
 	static const uint8_t split_buffer[16];
 	uint32_t flags = space_root_flags(rpg.flags);
 	if (mpage_lay(d, ow, ot->objid, flags, split_buffer, 16, 16, &oe, 0, oe.count, 0, 0) ||
 	    mpage_lay(d, aw, ot->objid, flags, split_buffer, 16, 16, &ae, 0, ae.count, 0, 0))
 		err = ese_fail(st, JET_errDatabaseCorrupted, fdp, "%s %s: its extents do not fit a page", ot->table,
 		               ot->name);
-	free(oe.n);
-	free(ae.n);
+	mpage_free(&oe);
+	mpage_free(&ae);
 	if (err)
 		return err;
 	/* the space header: multiple extents, the OE root instead of the bitmap */
-	uint8_t *h = rw->buf + t0.off + (t0.len == 16 ? 0 : 1);
+	uint8_t *h = rw->buf + t0.off + ese_space_header_offset(t0.len);
 	h[8] |= 1;
 	put_le32(h + 12, ef);
 	rw->dirty = 1;
@@ -1438,7 +1441,7 @@ static int alloc_extent(ese_deleter *d, uint32_t fdp, uint32_t objid, const char
 			uint32_t lim = sh.cpg_primary ? sh.cpg_primary - 1 : 0;
 			for (uint32_t k = 0; k < lim && k < 32 && min <= 1 && fdp + 1 + k <= d->npages; k++)
 				if (sh.avail_bitmap & (1u << k)) {
-					uint8_t *bits = rw->buf + t0.off + (t0.len == 16 ? 0 : 1) + 12;
+					uint8_t *bits = rw->buf + t0.off + ese_space_header_offset(t0.len) + 12;
 					put_le32(bits, sh.avail_bitmap & ~(1u << k));
 					rw->dirty = 1;
 					*first = fdp + 1 + k;
@@ -1456,25 +1459,9 @@ static int alloc_extent(ese_deleter *d, uint32_t fdp, uint32_t objid, const char
 		if (err != 1)
 			return err;
 		/* nothing available: a new extent */
-		uint32_t ef = 0, en = 0, ask = want > GROW_EXTENT_PAGES ? want : GROW_EXTENT_PAGES;
-		if (sh.pgno_parent == 0) {
-			if (fdp != 1)
-				return ese_fail(st, JET_errSPOwnExtCorrupted, fdp, "%s %s: root page %u names no parent", table, name,
-				                fdp);
-			err = grow_file(d, ask > GROW_DB_PAGES ? ask : GROW_DB_PAGES, &ef, &en, st);
-		} else {
-			struct wpage *pw;
-			ese_page ppg;
-			if ((err = ws_get(d, sh.pgno_parent, &pw, st)) ||
-			    (err = ese_page_parse(&ppg, pw->buf, d->ps, sh.pgno_parent, st)))
-				return err;
-			if (!(ppg.flags & ESE_PF_ROOT) || ppg.objid == objid)
-				return ese_fail(st, JET_errSPOwnExtCorrupted, fdp, "%s %s: its parent, page %u, is not another root",
-				                table, name, sh.pgno_parent);
-			int db = sh.pgno_parent == 1;
-			err = alloc_extent(d, sh.pgno_parent, ppg.objid, db ? "database" : table, db ? "root" : "table", ask, min,
-			                   &ef, &en, depth + 1, st);
-		}
+		uint32_t ef = 0, en = 0;
+		err = parent_extent(d, &ot, &sh, want > GROW_EXTENT_PAGES ? want : GROW_EXTENT_PAGES, min, depth, &ef, &en,
+		                    st);
 		uint32_t spare = ef, el = ef + en - 1;
 		if (err || (err = space_insert(d, &oet, el, en, &spare, el, st)) ||
 		    (err = space_insert(d, &aet, el, 0, &spare, el, st)))
@@ -1492,14 +1479,6 @@ static size_t mnode_bm(const struct tree *tr, const struct mnode *e, uint8_t *ou
 		return e->klen;
 	memcpy(out + e->klen, e->data, e->dlen);
 	return e->klen + e->dlen;
-}
-
-static size_t lcp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
-{
-	size_t i = 0;
-	while (i < al && i < bl && a[i] == b[i])
-		i++;
-	return i;
 }
 
 /* Inserts node (key, data) into tree tr (a table's, index's or long-value
@@ -1577,29 +1556,23 @@ static int tree_insert(ese_deleter *d, const struct tree *tr, const uint8_t *key
 			size_t seplen;
 			if (j == lv) {
 				size_t ll = mnode_bm(tr, &mj->n[s - 1], lb), rl = mnode_bm(tr, &mj->n[s], sep);
-				size_t cp = lcp(lb, ll, sep, rl);
-				seplen = cp < rl ? cp + 1 : rl;
+				seplen = ese_key_separator_len(lb, ll, sep, rl);
 			} else {
 				memcpy(sep, mj->n[s - 1].key, seplen = mj->n[s - 1].klen);
 			}
-			int room = 0;
 			if (j > 0) {
 				struct wpage *pw;
 				ese_page ppg;
 				if ((err = tree_page(d, tr, p.pgno[j - 1], &pw, &ppg, st)))
 					break;
-				room = ppg.cb_free >= ese_pb_node_cost(seplen, 0, 4);
-			}
-			if (j > 0 && !room) {
-				/* the parent splits first */
-				struct wpage *pw;
-				ese_page ppg;
-				mpage_free(&up);
-				if ((err = tree_page(d, tr, p.pgno[j - 1], &pw, &ppg, st)) ||
-				    (err = mpage_load(&ppg, p.pgno[j - 1], 0, &up, st)))
-					break;
-				mj = &up;
-				continue;
+				if (ppg.cb_free < ese_pb_node_cost(seplen, 0, 4)) {
+					/* no room for the separator: the parent splits first */
+					mpage_free(&up);
+					if ((err = mpage_load(&ppg, p.pgno[j - 1], 0, &up, st)))
+						break;
+					mj = &up;
+					continue;
+				}
 			}
 			uint32_t spare = 0, got = 0;
 			struct wpage *sw;
@@ -1613,7 +1586,7 @@ static int tree_insert(ese_deleter *d, const struct tree *tr, const uint8_t *key
 			}
 			/* the right half's tag 0: the prefix its keys share */
 			const struct mnode *f = &mj->n[s], *l = &mj->n[mj->count - 1];
-			size_t rpl = lcp(f->key, f->klen, l->key, l->klen);
+			size_t rpl = ese_key_lcp(f->key, f->klen, l->key, l->klen);
 			if (rpl <= 2)
 				rpl = 0;
 			err = split_page(d, tr, &p, j, sw, mj, s, sep, seplen, f->key, rpl, st);

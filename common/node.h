@@ -109,6 +109,24 @@ static inline __attribute__((always_inline)) int ese_key_cmp(const uint8_t *a, s
 	return al < bl ? -1 : al > bl;
 }
 
+/* How many leading bytes a[0..al) and b[0..bl) share. */
+static inline size_t ese_key_lcp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+{
+	size_t n = al < bl ? al : bl, i = 0;
+	while (i < n && a[i] == b[i])
+		i++;
+	return i;
+}
+
+/* The separator between two neighbouring pages, as long as it must be:
+ * the shortest prefix of the right page's first bookmark r that sorts
+ * above the left page's last l. */
+static inline size_t ese_key_separator_len(const uint8_t *l, size_t ll, const uint8_t *r, size_t rl)
+{
+	size_t c = ese_key_lcp(l, ll, r, rl);
+	return c < rl ? c + 1 : rl;
+}
+
 /* A node's full key into out, which has room for it (prefix + suffix). */
 static inline size_t ese_node_key_quick(const ese_node *n, uint8_t *out)
 {

@@ -153,6 +153,8 @@ int ese_node_keycmp(const ese_node *n, const uint8_t *key, size_t len)
 	return n->suffix_len < len ? -1 : n->suffix_len > len ? 1 : 0;
 }
 
+size_t ese_space_header_offset(uint32_t t0len) { return t0len == 17 || t0len == 25 ? 1 : 0; }
+
 int ese_page_space_header(const ese_page *pg, uint32_t pgno, ese_space_header *sh, ese_status *st)
 {
 	ese_tag t0;
@@ -161,7 +163,7 @@ int ese_page_space_header(const ese_page *pg, uint32_t pgno, ese_space_header *s
 		return err;
 	const uint8_t *p = pg->buf + t0.off;
 	memset(sh, 0, sizeof(*sh));
-	if (t0.len == 17 || t0.len == 25) {
+	if (ese_space_header_offset(t0.len)) {
 		/* extended root header: presence byte, then the space header */
 		if (!(p[0] & 1))
 			return ese_fail(st, JET_errDatabaseCorrupted, pgno,

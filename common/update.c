@@ -414,7 +414,10 @@ static size_t make_bm(struct uctx *c, const struct utree *tr, const uint8_t *key
 	return klen + pklen;
 }
 
-enum { ENTRY_DONE = 0, ENTRY_ABSENT = 1, ENTRY_PRESENT = 2, ENTRY_EMPTIED = 3, ENTRY_FULL = 4, SIM_RECORD_FULL = 5 };
+enum { ENTRY_DONE = 0, ENTRY_ABSENT = 1, ENTRY_PRESENT = 2, ENTRY_EMPTIED = 3, ENTRY_FULL = 4 };
+
+/* simulate: the new record does not fit in the room its leaf has */
+enum { SIM_RECORD_FULL = 5 };
 
 /* Adds entry (key, pk) to tr: ENTRY_DONE, ENTRY_PRESENT (already there, for
  * this record), ENTRY_FULL (its leaf has no room; nothing changed), or an
@@ -525,10 +528,8 @@ static int record_values(const ese_table *t, const ese_record *r, ese_value **ou
 	for (size_t i = 0; i < r->ntagged; i++) {
 		uint32_t fid;
 		ese_colval cv;
-		if ((err = ese_record_tagged_at(r, i, &fid, &cv, st))) {
-			free(v);
-			return err;
-		}
+		if ((err = ese_record_tagged_at(r, i, &fid, &cv, st)))
+			goto fail;
 		if (cv.present && (cv.header & (ESE_TAG_MULTI | ESE_TAG_TWO_VALUES)))
 			capinst += ese_colval_count(&cv);
 	}

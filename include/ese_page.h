@@ -123,6 +123,12 @@ typedef struct ese_space_header {
 	uint32_t avail_bitmap;    /* single-extent: bit k = page fdp+1+k free */
 } ese_space_header;
 
+/* Where the SPACE_HEADER begins in a root's tag 0 of t0len bytes: after
+ * the presence byte of an extended root header (17 or 25 bytes), else at
+ * its start.  Its fields: cpgPrimary at +0, pgnoParent +4, flags +8,
+ * pgnoOE or the single extent's availability bitmap +12. */
+size_t ese_space_header_offset(uint32_t t0len);
+
 /* Decodes a root page's space header from tag 0 (16, 17 or 25 bytes). */
 int ese_page_space_header(const ese_page *pg, uint32_t pgno, ese_space_header *sh, ese_status *st);
 
