@@ -41,6 +41,15 @@ struct cache_slot {
  * about a third of its time on them. */
 #define VIEW_DROP_BYTES (8u << 20)
 
+/* What one thread viewed of one map since its last drop. */
+struct view_track {
+	const ese_db *db;
+	uint64_t gen;
+	uint64_t viewed, lo, hi;      /* pages viewed; offsets viewed: [lo, hi) */
+};
+static _Thread_local struct view_track view_tls;
+static uint64_t map_generation;
+
 struct ese_db {
 	int fd;
 	unsigned flags;
@@ -53,9 +62,8 @@ struct ese_db {
 	uint64_t corrected;
 	uint8_t *verified;            /* read-only handles: one bit per page whose checksum held */
 	const uint8_t *map;           /* read-only handles: the file mapped, for ese_db_view_page */
-	uint64_t viewed;              /* pages viewed through the map (see VIEW_DROP_BYTES) */
-	uint32_t drop_views;          /* views between two drops */
-	uint64_t view_lo, view_hi;    /* offsets viewed since the last drop: [lo, hi) */
+	uint32_t drop_views;          /* views between two drops (see VIEW_DROP_BYTES) */
+	uint64_t map_gen;             /* tells this map from an earlier one at the same address */
 	struct cache_slot cache[CACHE_SLOTS];
 };
 
@@ -259,7 +267,7 @@ int ese_db_open(const char *path, unsigned flags, ese_db **out, ese_status *st)
 		void *m = mmap(NULL, (size_t)db->file_size, PROT_READ, MAP_SHARED, db->fd, 0);
 		if (m != MAP_FAILED) {
 			db->map = m;
-			db->view_lo = UINT64_MAX;
+			db->map_gen = __atomic_add_fetch(&map_generation, 1, __ATOMIC_RELAXED);
 			db->drop_views = VIEW_DROP_BYTES / db->page_size;
 		}
 	}
@@ -337,26 +345,27 @@ int ese_db_view_page(ese_db *db, uint32_t pgno, uint8_t *scratch, const uint8_t 
 		return ese_fail(st, JET_errFileIOBeyondEOF, pgno, "page %u is beyond the end of the file (%u pages)",
 		                pgno, db->page_count);
 	uint64_t off = ((uint64_t)pgno + 1) * db->page_size;
-	/* the range viewed since the last drop (relaxed: a lost update only
-	 * leaves a page mapped a little longer) */
-	uint64_t lo = __atomic_load_n(&db->view_lo, __ATOMIC_RELAXED), hi = __atomic_load_n(&db->view_hi, __ATOMIC_RELAXED);
-	while (off < lo && !__atomic_compare_exchange_n(&db->view_lo, &lo, off, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-		;
-	while (off + db->page_size > hi &&
-	       !__atomic_compare_exchange_n(&db->view_hi, &hi, off + db->page_size, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-		;
-	uint64_t nv = __atomic_add_fetch(&db->viewed, 1, __ATOMIC_RELAXED);
-	if (nv % db->drop_views == 0) {
-		/* faults map up to 64 KiB around a page: widen by that, page-aligned;
-		 * every 16th time the whole file, for what a race left out */
-		uint64_t a = __atomic_exchange_n(&db->view_lo, UINT64_MAX, __ATOMIC_RELAXED);
-		uint64_t b = __atomic_exchange_n(&db->view_hi, 0, __ATOMIC_RELAXED);
-		a = a > 65536 ? (a - 65536) & ~(uint64_t)4095 : 0;
-		b = b + 65536 < db->file_size ? b + 65536 : db->file_size;
-		if (nv % (16ull * db->drop_views) == 0) {
-			a = 0;
-			b = db->file_size;
-		}
+	/* each thread keeps the range it viewed since its last drop: shared
+	 * counters would bounce one cache line between the walkers' cores on
+	 * every page */
+	struct view_track *vt = &view_tls;
+	if (vt->db != db || vt->gen != db->map_gen) {
+		vt->db = db;
+		vt->gen = db->map_gen;
+		vt->viewed = 0;
+		vt->lo = UINT64_MAX;
+		vt->hi = 0;
+	}
+	if (off < vt->lo)
+		vt->lo = off;
+	if (off + db->page_size > vt->hi)
+		vt->hi = off + db->page_size;
+	if (++vt->viewed % db->drop_views == 0) {
+		/* faults map up to 64 KiB around a page: widen by that, page-aligned */
+		uint64_t a = vt->lo > 65536 ? (vt->lo - 65536) & ~(uint64_t)4095 : 0;
+		uint64_t b = vt->hi + 65536 < db->file_size ? vt->hi + 65536 : db->file_size;
+		vt->lo = UINT64_MAX;
+		vt->hi = 0;
 		if (a < b)
 			madvise((void *)(db->map + a), (size_t)(b - a), MADV_DONTNEED);
 	}

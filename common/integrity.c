@@ -344,22 +344,21 @@ static int load_page(struct walk *w, uint32_t pgno, int depth, ese_page *pg)
 		ese_report(c->rep, ESE_PR_PAGE_FLAGS, &at, depth ? "root flag on a non-root page"
 		                                                  : "root page without the root flag");
 	/* tags inside the page, counters matching them */
-	uint64_t sum = 0;
-	uint32_t maxend = 0;
-	for (unsigned i = 0; i < pg->ntags; i++) {
-		ese_tag t;
-		if (ese_tag_quick(pg, i, &t)) {
-			ese_page_tag(pg, pgno, i, &t, &st);      /* words the report */
-			ese_report(c->rep, ESE_PR_PAGE_LAYOUT, &at, "%s", st.msg);
-			return -1;
+	uint64_t sum;
+	uint32_t maxend;
+	if (ese_tags_scan(pg, &sum, &maxend)) {
+		for (unsigned i = 0; i < pg->ntags; i++) {   /* the first tag at fault */
+			ese_tag t;
+			if (ese_tag_quick(pg, i, &t)) {
+				ese_page_tag(pg, pgno, i, &t, &st);      /* words the report */
+				ese_report(c->rep, ESE_PR_PAGE_LAYOUT, &at, "%s", st.msg);
+				return -1;
+			}
+			if (i > 0 && t.len == 0) {
+				ese_report(c->rep, ESE_PR_PAGE_LAYOUT, &at, "tag %u has length 0", i);
+				return -1;
+			}
 		}
-		if (i > 0 && t.len == 0) {
-			ese_report(c->rep, ESE_PR_PAGE_LAYOUT, &at, "tag %u has length 0", i);
-			return -1;
-		}
-		sum += t.len;
-		if (t.off + t.len - pg->hdr_len > maxend)
-			maxend = t.off + t.len - pg->hdr_len;
 	}
 	uint64_t expect = (uint64_t)c->ps - pg->hdr_len - sum - 4ull * pg->ntags;
 	if (pg->cb_free != expect)
@@ -462,12 +461,26 @@ static void leaf_entries(struct walk *w, uint32_t pgno, const ese_page *pg, int 
 	int lo_met = 0, ascending = 1, in_page = 0, hi_each = 0;
 	if (hi && pg->ntags > 1 && !hi_last_below(w, pg, pgno, hi, hilen))
 		hi_each = 1;
+	/* how many leading bytes of each bookmark buffer hold this page's key
+	 * prefix already: a key copies only the part of its prefix that is not */
+	size_t pfx_ok[2] = { 0, 0 };
+	/* the entries' counts for the statistics, kept here while the page
+	 * is walked */
+	uint64_t entries = 0, data_bytes = 0, packed_leaves = 0, packed_cur = 0;
+	uint64_t room = (uint64_t)c->ps - pg->hdr_len - 4 - 16;
+	if (ts) {
+		packed_leaves = ts->packed_leaves;
+		packed_cur = ts->packed_cur;
+	}
 	for (unsigned i = 1; i < pg->ntags; i++) {
 		ese_node n;
-		ese_status st;
-		ese_status_init(&st);
+		ese_tag tag;
 		at.node = (int)i;
-		if (ese_node_quick(pg, i, &n) && ese_page_node(pg, pgno, i, &n, &st)) {
+		ese_tag_fields(pg, i, &tag);     /* load_page found every tag inside the page */
+		if (ese_node_of_tag(pg, &tag, &n) != ESE_NODE_OK) {
+			ese_status st;
+			ese_status_init(&st);
+			ese_page_node(pg, pgno, i, &n, &st);
 			ese_report(c->rep, ESE_PR_PAGE_LAYOUT, &at, "%s", st.msg);
 			continue;
 		}
@@ -476,11 +489,15 @@ static void leaf_entries(struct walk *w, uint32_t pgno, const ese_page *pg, int 
 			ese_report(c->rep, ESE_PR_PAGE_LAYOUT, &at, "key longer than %d bytes", ESE_KEY_MAX);
 			continue;
 		}
-		size_t klen = ese_node_key_quick(&n, W_ENTRY(w));
+		size_t *ok = &pfx_ok[!w->kp], klen = n.prefix_len + n.suffix_len;
+		if (n.prefix_len > *ok)
+			ese_copy_short(W_ENTRY(w) + *ok, n.prefix + *ok, n.prefix_len - *ok);
+		*ok = n.prefix_len;
+		ese_copy_short(W_ENTRY(w) + n.prefix_len, n.suffix, n.suffix_len);
 		size_t blen = klen;
 		if (!w->unique) {
 			size_t d = n.data_len < ESE_KEY_MAX ? n.data_len : ESE_KEY_MAX;
-			memcpy(W_ENTRY(w) + klen, n.data, d);
+			ese_copy_short(W_ENTRY(w) + klen, n.data, d);
 			blen += d;
 		}
 		int above_prev = 0;
@@ -515,21 +532,24 @@ static void leaf_entries(struct walk *w, uint32_t pgno, const ese_page *pg, int 
 		w->have_prev = 1;
 		if (n.flags & ESE_NODE_DELETED)
 			continue;
-		if (ts) {
-			ts->entries++;
-			ts->data_bytes += klen + n.data_len;
-			/* pack it as the bulk builder would: whole entries per page,
-			 * a key prefix compressed as it is here (2 bytes of count) */
-			uint64_t cost = 6 + klen + n.data_len - (n.prefix_len > 2 ? n.prefix_len - 2 : 0);
-			uint64_t room = (uint64_t)c->ps - pg->hdr_len - 4 - 16;
-			if (ts->packed_leaves == 0 || ts->packed_cur + cost > room) {
-				ts->packed_leaves++;
-				ts->packed_cur = 0;
-			}
-			ts->packed_cur += cost;
+		entries++;
+		data_bytes += klen + n.data_len;
+		/* pack it as the bulk builder would: whole entries per page, a key
+		 * prefix compressed as it is here (2 bytes of count) */
+		uint64_t cost = 6 + klen + n.data_len - (n.prefix_len > 2 ? n.prefix_len - 2 : 0);
+		if (packed_leaves == 0 || packed_cur + cost > room) {
+			packed_leaves++;
+			packed_cur = 0;
 		}
+		packed_cur += cost;
 		if (w->on_entry)
 			w->on_entry(w, pgno, (int)i, W_PREV(w), klen, n.data, n.data_len);
+	}
+	if (ts) {
+		ts->entries += entries;
+		ts->data_bytes += data_bytes;
+		ts->packed_leaves = packed_leaves;
+		ts->packed_cur = packed_cur;
 	}
 	if (hi && !hi_each && !ascending)
 		hi_every_entry(w, pg, pgno, hi, hilen);
@@ -1475,18 +1495,19 @@ static void on_record(struct walk *w, uint32_t pgno, int node, const uint8_t *ke
 	(void)klen;
 	struct table_walk *tw = w->arg;
 	const ese_table *t = tw->t;
-	ese_status st;
-	ese_status_init(&st);
 	ese_record r;
 	w->c->res->records++;
+	/* the usual record: decodes, fits, nothing more to say */
+	if (!ese_record_parse(&r, data, dlen, w->c->large, NULL) && record_fits(tw, &r)) {
+		if (r.ntagged)
+			check_tagged(w, tw, &r, pgno, node);
+		return;
+	}
+	ese_status st;
+	ese_status_init(&st);
 	if (ese_record_parse(&r, data, dlen, w->c->large, &st)) {
 		ese_where at = where(w, pgno, node);
 		ese_report(w->c->rep, ESE_PR_REC_UNDECODABLE, &at, "%s", st.msg);
-		return;
-	}
-	if (record_fits(tw, &r)) {
-		if (r.ntagged)
-			check_tagged(w, tw, &r, pgno, node);
 		return;
 	}
 	ese_where at = where(w, pgno, node);

@@ -30,10 +30,7 @@ static int corrupt(ese_status *st, const char *what)
 
 int ese_record_parse(ese_record *r, const uint8_t *data, size_t len, int large, ese_status *st)
 {
-	memset(r, 0, sizeof(*r));
-	r->data = data;
-	r->len = len;
-	r->large = large;
+	*r = (ese_record){ .data = data, .len = len, .large = large };
 	if (len < 4)
 		return corrupt(st, "shorter than its 4-byte header");
 	r->fixed_last = data[0];
