@@ -41,13 +41,18 @@ struct cache_slot {
  * about a third of its time on them. */
 #define VIEW_DROP_BYTES (8u << 20)
 
-/* What one thread viewed of one map since its last drop. */
+/* What one thread viewed of one map since its last drop: a few maps per
+ * thread (/d and isinteg read two files at once); a map pushed out
+ * loses its range, which the sweep of the whole file every 16th drop
+ * picks up again. */
 struct view_track {
 	const ese_db *db;
 	uint64_t gen;
 	uint64_t viewed, lo, hi;      /* pages viewed; offsets viewed: [lo, hi) */
 };
-static _Thread_local struct view_track view_tls;
+#define VIEW_TRACKS 4
+static _Thread_local struct view_track view_tls[VIEW_TRACKS];
+static _Thread_local unsigned view_next;
 static uint64_t map_generation;
 
 struct ese_db {
@@ -348,8 +353,12 @@ int ese_db_view_page(ese_db *db, uint32_t pgno, uint8_t *scratch, const uint8_t 
 	/* each thread keeps the range it viewed since its last drop: shared
 	 * counters would bounce one cache line between the walkers' cores on
 	 * every page */
-	struct view_track *vt = &view_tls;
-	if (vt->db != db || vt->gen != db->map_gen) {
+	struct view_track *vt = NULL;
+	for (unsigned k = 0; k < VIEW_TRACKS && !vt; k++)
+		if (view_tls[k].db == db && view_tls[k].gen == db->map_gen)
+			vt = &view_tls[k];
+	if (!vt) {
+		vt = &view_tls[view_next++ % VIEW_TRACKS];
 		vt->db = db;
 		vt->gen = db->map_gen;
 		vt->viewed = 0;
@@ -361,9 +370,14 @@ int ese_db_view_page(ese_db *db, uint32_t pgno, uint8_t *scratch, const uint8_t 
 	if (off + db->page_size > vt->hi)
 		vt->hi = off + db->page_size;
 	if (++vt->viewed % db->drop_views == 0) {
-		/* faults map up to 64 KiB around a page: widen by that, page-aligned */
+		/* faults map up to 64 KiB around a page: widen by that, page-aligned;
+		 * every 16th time the whole file */
 		uint64_t a = vt->lo > 65536 ? (vt->lo - 65536) & ~(uint64_t)4095 : 0;
 		uint64_t b = vt->hi + 65536 < db->file_size ? vt->hi + 65536 : db->file_size;
+		if (vt->viewed % (16ull * db->drop_views) == 0) {
+			a = 0;
+			b = db->file_size;
+		}
 		vt->lo = UINT64_MAX;
 		vt->hi = 0;
 		if (a < b)
