@@ -193,6 +193,7 @@ static ese_tree_stats *new_stats(struct ctx *c, const char *table, const char *n
 /* ---- pass 4: the tree walker (also used for space trees in pass 3) ----- */
 
 struct walk;
+struct run_state_ops;
 typedef void (*entry_fn)(struct walk *w, uint32_t pgno, int node, const uint8_t *key, size_t klen,
                          const uint8_t *data, size_t dlen);
 
@@ -223,6 +224,21 @@ struct walk {
 	size_t first_len;
 	/* the root of a parallel walk: children are listed, not walked */
 	struct kids *collect;
+	/* a tree whose entries carry state from one to the next (long
+	 * values): how a parallel walk gives each run its own */
+	const struct run_state_ops *run_ops;
+};
+
+/* A parallel walk of a tree with state from entry to entry: each run
+ * gets its own copy of the state (begin; first: the run that starts the
+ * tree), may go on past its last entry into the next run's leaves, which
+ * that run then leaves to it (end), and the runs' states are joined in
+ * key order when the attempt is kept, else dropped (join).  begin and end
+ * say what would abandon the attempt through c->oom. */
+struct run_state_ops {
+	int (*begin)(struct walk *run, const struct walk *whole, int first);
+	void (*end)(struct walk *run);
+	void (*join)(struct walk *whole, struct walk *run, int keep);
 };
 
 static ese_where where(const struct walk *w, uint32_t pgno, int node)
@@ -758,6 +774,11 @@ static void *pworker_main(void *arg)
 				break;
 			}
 		}
+		if (r->w.run_ops && !__atomic_load_n(&sh->abort, __ATOMIC_RELAXED)) {
+			r->w.run_ops->end(&r->w);
+			if (pw->rep.total || pw->c.oom)
+				__atomic_store_n(&sh->abort, 1, __ATOMIC_RELAXED);
+		}
 	}
 	return NULL;
 }
@@ -811,6 +832,7 @@ static int walk_tree_parallel(struct ctx *c, struct walk *w, const struct object
 {
 	if (o->nowned == 0 || c->oom)
 		return 0;
+	w->c = c;
 	uint64_t owned = 0;
 	uint32_t lo = UINT32_MAX, hi = 0;
 	for (size_t i = 0; i < o->nowned; i++) {
@@ -826,6 +848,7 @@ static int walk_tree_parallel(struct ctx *c, struct walk *w, const struct object
 		return 0;
 
 	int ok = 0;
+	size_t begun = 0;             /* runs whose state run_ops->begin made */
 	struct kids kids = { 0 };
 	struct pshared sh = { 0 };
 	struct pworker *pws = NULL;
@@ -850,6 +873,8 @@ static int walk_tree_parallel(struct ctx *c, struct walk *w, const struct object
 	mw->last_leaf = mw->last_leaf_next = 0;
 	mw->have_prev = 0;
 	mw->collect = &kids;
+	mw->on_entry = NULL;          /* a root that is a leaf is walked again on one thread */
+	mw->run_ops = NULL;
 	int leaf;
 	walk_page(mw, o->pgno, 0, NULL, 0, NULL, 0, &leaf, 0, -1);
 	if (leaf != 0 || mrep.total || mc.oom || sh.abort || kids.n < 2)
@@ -881,6 +906,11 @@ static int walk_tree_parallel(struct ctx *c, struct walk *w, const struct object
 		r->children_leaf = -1;
 	}
 	int failed = 0;
+	for (; w->run_ops && begun < nruns; begun++)
+		if (w->run_ops->begin(&sh.runs[begun].w, w, begun == 0)) {
+			failed = 1;
+			break;
+		}
 	for (int i = 0; i < nt; i++) {
 		struct pworker *pw = &pws[i];
 		pw->c = *c;
@@ -948,6 +978,9 @@ static int walk_tree_parallel(struct ctx *c, struct walk *w, const struct object
 	c->res->trees_split++;
 	ok = 1;
 out:
+	if (sh.runs)
+		for (size_t i = 0; i < begun; i++)
+			w->run_ops->join(w, &sh.runs[i].w, ok);
 	if (pws)
 		for (int i = 0; i < c->threads; i++)
 			free_bufs(&pws[i].c);
@@ -1283,6 +1316,7 @@ struct table_walk {
 	uint64_t cur_lid;             /* the LV whose chunks follow */
 	uint32_t cur_size, next_off;
 	int in_lv;
+	int lv_lead;                  /* a parallel run's chunks before its first root: the run before checks them */
 	size_t chunk;
 	uint32_t max_fixed, max_var;
 	/* the quick record check (record_fits): for each last fixed column id
@@ -1359,6 +1393,12 @@ static void lv_end(struct walk *w, struct table_walk *tw, uint32_t pgno)
 	tw->in_lv = 0;
 }
 
+/* LVROOT keys are the LID: 4 bytes, or 8 with bit 63 set (LID64). */
+static int lv_key_is_root(const uint8_t *key, size_t klen)
+{
+	return klen == 4 || (klen == 8 && (key[0] & 0x80));
+}
+
 static void on_lv(struct walk *w, uint32_t pgno, int node, const uint8_t *key, size_t klen, const uint8_t *data,
                   size_t dlen)
 {
@@ -1367,9 +1407,12 @@ static void on_lv(struct walk *w, uint32_t pgno, int node, const uint8_t *key, s
 	/* LVROOT keys are the LID: 4 bytes, or 8 with bit 63 set (LID64);
 	 * chunk keys are LID || offset: 8 bytes (LID32) or 12 */
 	int lid64 = klen >= 8 && (key[0] & 0x80);
-	int is_root = klen == 4 || (klen == 8 && lid64);
+	int is_root = lv_key_is_root(key, klen);
 	w->c->res->lvs += is_root;
+	if (!is_root && tw->lv_lead)
+		return;
 	if (is_root) {
+		tw->lv_lead = 0;
 		lv_end(w, tw, pgno);
 		uint64_t lid = klen == 4 ? get_be32(key) : ((uint64_t)get_be32(key) << 32 | get_be32(key + 4));
 		if (dlen < 8) {
@@ -1415,6 +1458,96 @@ static void on_lv(struct walk *w, uint32_t pgno, int node, const uint8_t *key, s
 	}
 	ese_report(w->c->rep, ESE_PR_LV_KEY, &at, "long-value key of %zu bytes", klen);
 }
+
+/* ---- long-value trees on several cores: each run has its own value
+ * state and list of LIDs; a value that goes on past a run's last leaf is
+ * followed along the leaf links into the next run, which leaves the
+ * chunks before its first root to it. */
+
+static int lv_run_begin(struct walk *run, const struct walk *whole, int first)
+{
+	struct table_walk *tw = malloc(sizeof(*tw));
+	if (!tw)
+		return -1;
+	*tw = *(const struct table_walk *)whole->arg;
+	memset(&tw->lvs, 0, sizeof(tw->lvs));
+	tw->in_lv = 0;
+	tw->lv_lead = !first;
+	run->arg = tw;
+	return 0;
+}
+
+/* Checks the chunks that follow this run's last value in the leaves after
+ * its own, up to the next root or the end of the tree.  Anything that
+ * does not read as a clean leaf of this tree abandons the attempt (the
+ * walk on one thread then says what it is). */
+static void lv_run_end(struct walk *run)
+{
+	struct table_walk *tw = run->arg;
+	struct ctx *c = run->c;
+	uint32_t pgno = run->last_leaf_next, hops = 0;
+	uint8_t key[KEYBUF];
+	while (tw->in_lv && pgno) {
+		const uint8_t *page;
+		ese_page pg;
+		ese_status st;
+		ese_status_init(&st);
+		if (pgno > c->npages || ++hops > c->npages || ese_db_view_page(c->db, pgno, c->pagebuf[0], &page, &st) ||
+		    ese_page_parse(&pg, page, c->ps, pgno, &st) || pg.objid != run->objid || !(pg.flags & ESE_PF_LEAF)) {
+			c->oom |= 2;
+			return;
+		}
+		for (unsigned i = 1; i < pg.ntags; i++) {
+			ese_node n;
+			if (ese_node_quick(&pg, i, &n) || n.prefix_len + n.suffix_len > ESE_KEY_MAX) {
+				c->oom |= 2;
+				return;
+			}
+			if (n.flags & ESE_NODE_DELETED)
+				continue;
+			size_t klen = ese_node_key_quick(&n, key);
+			if (lv_key_is_root(key, klen)) {
+				lv_end(run, tw, pgno);
+				return;
+			}
+			on_lv(run, pgno, (int)i, key, klen, n.data, n.data_len);
+			if (c->rep->total)
+				return;
+		}
+		pgno = pg.next;
+	}
+	lv_end(run, tw, pgno);
+}
+
+static void lv_run_join(struct walk *whole, struct walk *run, int keep)
+{
+	struct table_walk *to = whole->arg, *from = run->arg;
+	if (keep && !whole->c->oom && from->lvs.n) {
+		if (to->lvs.n + from->lvs.n > to->lvs.cap) {
+			size_t cap = to->lvs.n + from->lvs.n;
+			uint64_t *p = realloc(to->lvs.lid, cap * sizeof(*p));
+			if (!p)
+				whole->c->oom = 1;
+			else {
+				to->lvs.lid = p;
+				to->lvs.cap = cap;
+			}
+		}
+		if (!whole->c->oom) {
+			memcpy(to->lvs.lid + to->lvs.n, from->lvs.lid, from->lvs.n * sizeof(*from->lvs.lid));
+			to->lvs.n += from->lvs.n;
+		}
+	}
+	if (keep) {
+		to->in_lv = 0;            /* every run ended its last value */
+		to->lv_lead = 0;
+	}
+	free(from->lvs.lid);
+	free(from);
+	run->arg = NULL;
+}
+
+static const struct run_state_ops lv_runs = { lv_run_begin, lv_run_end, lv_run_join };
 
 static int lv_exists(const struct table_walk *tw, uint64_t lid)
 {
@@ -1802,8 +1935,10 @@ static void walk_object_tree(struct ctx *c, struct object *o, struct table_walk 
 		w.arg = tw;
 	}
 	/* long-value trees carry state from one entry to the next (a value's
-	 * chunks follow its root): they are walked on one thread */
-	if (o->kind == ESE_TREE_LV || o->kind == ESE_TREE_ROOT_SPACE || !walk_tree_parallel(c, &w, o))
+	 * chunks follow its root): their runs each keep their own (lv_runs) */
+	if (o->kind == ESE_TREE_LV)
+		w.run_ops = &lv_runs;
+	if (o->kind == ESE_TREE_ROOT_SPACE || !walk_tree_parallel(c, &w, o))
 		walk_tree(c, &w, o->pgno);
 	if (o->kind == ESE_TREE_LV)
 		lv_end(&w, tw, o->pgno);
