@@ -269,25 +269,72 @@ static int is_primary(const ese_table *t, const ese_index *ix)
 	return ix->objid == t->objid || ix->pgno_fdp == t->pgno_fdp;
 }
 
-/* Copies table i with its long values and secondary indexes. */
+/* Whether the source tree at pgno is its root page alone (a leaf root):
+ * the copy keeps it in one page too, so it is made single-extent. */
+static int one_page_tree(struct dctx *d, uint32_t pgno)
+{
+	ese_status st;
+	ese_status_init(&st);
+	const uint8_t *page;
+	ese_page pg;
+	uint8_t *scratch = malloc(d->ps);
+	int one = scratch && !ese_db_view_page(d->src, pgno, scratch, &page, &st) &&
+	          !ese_page_parse(&pg, page, d->ps, pgno, &st) && (pg.flags & ESE_PF_LEAF);
+	free(scratch);
+	return one;
+}
+
+/* A tree of the copy: single-extent of `pages` pages when small is set (as
+ * ESE keeps small trees: no space-tree pages), else multiple-extent. */
+static ese_wobj *new_object(struct dctx *d, ese_wobj *parent, uint32_t objid, int small, uint32_t pages,
+                            uint32_t type_flags, ese_status *st)
+{
+	return small ? ese_writer_object_single(d->w, parent, objid, pages, type_flags, st)
+	             : ese_writer_object(d->w, parent, objid, 0, 3, type_flags, st);
+}
+
+/* Copies table i with its long values and secondary indexes.  Trees that
+ * are one page in the source are single-extent in the copy; a table whose
+ * trees all are keeps one extent with a page for each child. */
 static int copy_table(struct dctx *d, size_t i, ese_status *st)
 {
 	const ese_table *t = &d->cat->tables[i];
 	ese_wobj *root = ese_writer_root(d->w);
-	ese_wobj *obj = ese_writer_object(d->w, root, t->objid, 0, 3, 0, st);
-	if (!obj)
+	uint32_t nsmall = 0, nchildren = 0;
+	int small_lv = t->lv_pgno_fdp && one_page_tree(d, t->lv_pgno_fdp);
+	if (t->lv_pgno_fdp) {
+		nchildren++;
+		nsmall += (uint32_t)small_lv;
+	}
+	uint8_t *small_ix = calloc(t->nindexes + 1, 1);
+	if (!small_ix)
+		return ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
+	for (size_t j = 0; j < t->nindexes; j++)
+		if (!is_primary(t, &t->indexes[j])) {
+			small_ix[j] = (uint8_t)one_page_tree(d, t->indexes[j].pgno_fdp);
+			nchildren++;
+			nsmall += small_ix[j];
+		}
+	int small_table = one_page_tree(d, t->pgno_fdp) && nsmall == nchildren && nchildren < 33;
+	int err = 0;
+	ese_wobj *obj = new_object(d, root, t->objid, small_table, 1 + nchildren, 0, st);
+	if (!obj) {
+		free(small_ix);
 		return st ? st->err : JET_errOutOfMemory;
+	}
 	d->np[i].table = ese_wobj_fdp(obj);
 	d->nlids = 0;
-	int err = copy_tree(d, t->pgno_fdp, t->objid, obj, 1, on_record, NULL, st);
+	err = copy_tree(d, t->pgno_fdp, t->objid, obj, 1, on_record, NULL, st);
 	if (!err && t->lv_pgno_fdp) {
 		if (d->nlids > 1)
 			qsort(d->lids, d->nlids, sizeof(uint32_t), cmp_u32);
-		ese_wobj *lv = ese_writer_object(d->w, obj, t->lv_objid, 0, 3, ESE_PF_LONG_VALUE, st);
+		ese_wobj *lv = new_object(d, obj, t->lv_objid, small_lv, 1, ESE_PF_LONG_VALUE, st);
 		if (!lv)
-			return st ? st->err : JET_errOutOfMemory;
-		d->np[i].lv = ese_wobj_fdp(lv);
-		err = copy_tree(d, t->lv_pgno_fdp, t->lv_objid, lv, 1, on_lv, NULL, st);
+			err = st ? st->err : JET_errOutOfMemory;
+		else {
+			d->np[i].lv = ese_wobj_fdp(lv);
+			err = copy_tree(d, t->lv_pgno_fdp, t->lv_objid, lv, 1, on_lv, NULL, st);
+		}
 	}
 	for (size_t j = 0; j < t->nindexes && !err; j++) {
 		const ese_index *ix = &t->indexes[j];
@@ -296,13 +343,15 @@ static int copy_table(struct dctx *d, size_t i, ese_status *st)
 			continue;
 		}
 		int unique = (ix->flags & ESE_IDX_UNIQUE) != 0;
-		ese_wobj *io = ese_writer_object(d->w, obj, ix->objid, 0, 3,
-		                                 ESE_PF_INDEX | (unique ? 0 : ESE_PF_NON_UNIQUE), st);
-		if (!io)
-			return st ? st->err : JET_errOutOfMemory;
+		ese_wobj *io = new_object(d, obj, ix->objid, small_ix[j], 1, ESE_PF_INDEX | (unique ? 0 : ESE_PF_NON_UNIQUE), st);
+		if (!io) {
+			err = st ? st->err : JET_errOutOfMemory;
+			break;
+		}
 		d->np[i].ix[j] = ese_wobj_fdp(io);
 		err = copy_tree(d, ix->pgno_fdp, ix->objid, io, unique, NULL, NULL, st);
 	}
+	free(small_ix);
 	return err;
 }
 

@@ -35,6 +35,13 @@ struct ese_wobj {
 	ese_writer *w;
 	ese_wobj *parent;
 	uint32_t objid, fdp, type_flags, cpg_primary;
+	/* a single-extent object (ESE's small trees): its one extent is
+	 * [fdp, fdp + cpg_primary), free_bits bit k = page fdp+1+k available,
+	 * no space trees; a multiple-extent one has its owned-extent tree
+	 * root at pgno_oe and the available-extent tree's at pgno_oe + 1 */
+	int single;
+	uint32_t free_bits, pgno_oe;
+	int header_stale;             /* the space header changed after the root was written */
 	struct ext *owned, *avail;
 	size_t nowned, navail, cap_owned, cap_avail;
 	int root_written;
@@ -169,6 +176,7 @@ int ese_writer_create(const char *path, uint32_t page_size, unsigned flags, uint
 	root->w = w;
 	root->objid = 1;
 	root->fdp = 1;
+	root->pgno_oe = 2;
 	w->objs[0] = root;
 	w->nobjs = 1;
 	struct ext e = { 1, 3 };
@@ -227,8 +235,34 @@ static uint32_t next_grow(const ese_wobj *o)
 	return g < 8 ? 8 : g > 1024 ? 1024 : (uint32_t)g;
 }
 
+static int to_multiple_extent(ese_wobj *o, ese_status *st);
+
+/* n consecutive available pages of a single-extent object: the first of
+ * them (taken), or 0. */
+static uint32_t take_bits(ese_wobj *o, uint32_t n)
+{
+	uint32_t want = n >= 32 ? 0xFFFFFFFFu : (1u << n) - 1;
+	for (uint32_t k = 0; n && k + n <= 32; k++)
+		if (((o->free_bits >> k) & want) == want) {
+			o->free_bits &= ~(want << k);
+			o->header_stale |= o->root_written;
+			return o->fdp + 1 + k;
+		}
+	return 0;
+}
+
 static int take_run(ese_wobj *o, uint32_t n, struct ext *out, ese_status *st)
 {
+	if (o->single) {
+		uint32_t first = take_bits(o, n);
+		if (first) {
+			out->first = first;
+			out->count = n;
+			return 0;
+		}
+		if (to_multiple_extent(o, st))
+			return st ? st->err : JET_errOutOfMemory;
+	}
 	for (size_t i = 0; i < o->navail; i++) {
 		if (o->avail[i].count >= n) {
 			out->first = o->avail[i].first;
@@ -265,6 +299,30 @@ static int take_run(ese_wobj *o, uint32_t n, struct ext *out, ese_status *st)
 		if (push_ext(&o->avail, &o->navail, &o->cap_avail, rest))
 			return ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
 	}
+	return 0;
+}
+
+/* A single-extent object that needs more than its extent holds becomes a
+ * multiple-extent one as ESE's ErrSPIConvertToMultipleExtent makes it:
+ * its space trees' roots are the first two pages of a new extent from its
+ * parent, the rest of that extent and the free pages of the old one are
+ * available. */
+static int to_multiple_extent(ese_wobj *o, ese_status *st)
+{
+	struct ext e;
+	o->single = 0;
+	o->header_stale |= o->root_written;
+	for (uint32_t k = 0; k < 32; k++)
+		if ((o->free_bits >> k) & 1 &&
+		    push_ext(&o->avail, &o->navail, &o->cap_avail, (struct ext){ o->fdp + 1 + k, 1 }))
+			return ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
+	o->free_bits = 0;
+	if (take_run(o->parent, 2 + next_grow(o), &e, st))
+		return st ? st->err : JET_errDiskFull;
+	o->pgno_oe = e.first;
+	if (push_ext(&o->owned, &o->nowned, &o->cap_owned, e) ||
+	    push_ext(&o->avail, &o->navail, &o->cap_avail, (struct ext){ e.first + 2, e.count - 2 }))
+		return ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
 	return 0;
 }
 
@@ -318,6 +376,7 @@ ese_wobj *ese_writer_object(ese_writer *w, ese_wobj *parent, uint32_t objid, uin
 		return NULL;
 	}
 	o->fdp = e.first;
+	o->pgno_oe = e.first + 1;
 	o->cpg_primary = e.count;
 	if (push_ext(&o->owned, &o->nowned, &o->cap_owned, e))
 		goto oom;
@@ -338,9 +397,56 @@ oom:
 	return NULL;
 }
 
+ese_wobj *ese_writer_object_single(ese_writer *w, ese_wobj *parent, uint32_t objid, uint32_t pages,
+                                   uint32_t type_flags, ese_status *st)
+{
+	if (!parent || pages < 1 || pages > 33) {
+		ese_fail(st, JET_errInvalidParameter, 0, "a single-extent object has 1 to 33 pages, not %u", pages);
+		return NULL;
+	}
+	ese_wobj *o = calloc(1, sizeof(*o));
+	ese_wobj **objs = realloc(w->objs, (w->nobjs + 1) * sizeof(*objs));
+	if (objs)
+		w->objs = objs;
+	struct ext e;
+	if (!o || !objs) {
+		free(o);
+		ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
+		return NULL;
+	}
+	if (take_run(parent, pages, &e, st)) {
+		free(o);
+		return NULL;
+	}
+	o->w = w;
+	o->parent = parent;
+	o->objid = objid;
+	o->type_flags = type_flags;
+	o->fdp = e.first;
+	o->cpg_primary = pages;
+	o->single = 1;
+	o->free_bits = pages - 1 >= 32 ? 0xFFFFFFFFu : (1u << (pages - 1)) - 1;
+	if (push_ext(&o->owned, &o->nowned, &o->cap_owned, e)) {
+		free(o);
+		ese_fail(st, JET_errOutOfMemory, 0, "out of memory");
+		return NULL;
+	}
+	w->objs[w->nobjs++] = o;
+	if (objid > w->hdr.objid_last)
+		w->hdr.objid_last = objid;
+	return o;
+}
+
 uint32_t ese_wobj_alloc_page(ese_wobj *o, ese_status *st)
 {
 	struct ext e;
+	if (o->single) {
+		uint32_t p = take_bits(o, 1);
+		if (p)
+			return p;
+		if (to_multiple_extent(o, st))
+			return 0;
+	}
 	if (o->navail == 0) {
 		/* grow: take a new extent for o itself */
 		if (!o->parent) {
@@ -367,8 +473,8 @@ void ese_wobj_space_header(const ese_wobj *o, uint8_t out[16])
 {
 	put_le32(out, o->cpg_primary);
 	put_le32(out + 4, o->parent ? o->parent->fdp : 0);
-	put_le32(out + 8, 1u | ((o->type_flags & ESE_PF_NON_UNIQUE) ? 2u : 0u));
-	put_le32(out + 12, o->fdp + 1);
+	put_le32(out + 8, (o->single ? 0u : 1u) | ((o->type_flags & ESE_PF_NON_UNIQUE) ? 2u : 0u));
+	put_le32(out + 12, o->single ? o->free_bits : o->pgno_oe);
 }
 
 /* Writes len bytes of buf as pages from pgno on. */
@@ -434,6 +540,30 @@ static int timed_fsync(ese_writer *w)
 	return r;
 }
 
+/* Writes o's space header again into its root page, already written: a
+ * single-extent object gave pages to its children, or was converted,
+ * after its tree was built. */
+static int rewrite_space_header(ese_writer *w, ese_wobj *o, ese_status *st)
+{
+	int err = flush_stage(w, st);
+	if (err)
+		return err;
+	off_t off = (off_t)((uint64_t)o->fdp + 1) * w->ps;
+	if (pread(w->fd, w->page, w->ps, off) != (ssize_t)w->ps)
+		return ese_fail(st, JET_errDiskIO, o->fdp, "%s: reading back page %u: %s", w->tmp, o->fdp, strerror(errno));
+	ese_page pg;
+	ese_tag t0;
+	if ((err = ese_page_parse(&pg, w->page, w->ps, o->fdp, st)) || (err = ese_page_tag(&pg, o->fdp, 0, &t0, st)))
+		return err;
+	size_t at = ese_space_header_offset(t0.len);
+	if (t0.len < at + 16)
+		return ese_fail(st, JET_errDatabaseCorrupted, o->fdp, "root page %u has no space header", o->fdp);
+	ese_wobj_space_header(o, w->page + t0.off + at);
+	put_le64(w->page + 8, ese_writer_next_dbtime(w));
+	o->header_stale = 0;
+	return ese_writer_put_page(w, o->fdp, w->page, st);
+}
+
 /* One space tree (OE or AE) of o, as a single root leaf page. */
 static int write_space_tree(ese_writer *w, ese_wobj *o, uint32_t pgno, const struct ext *e, size_t n, ese_status *st)
 {
@@ -484,12 +614,17 @@ int ese_writer_commit(ese_writer *w, ese_status *st)
 		ese_pb_finish(&pb, 0, 0);
 		err = ese_writer_put_page(w, o->fdp, w->page, st);
 	}
+	for (size_t i = 1; i < w->nobjs && !err; i++)
+		if (w->objs[i]->header_stale)
+			err = rewrite_space_header(w, w->objs[i], st);
 	/* space trees of every object, the root's last */
 	for (size_t i = w->nobjs; i-- > 0 && !err;) {
 		ese_wobj *o = w->objs[i];
-		if ((err = write_space_tree(w, o, o->fdp + 1, o->owned, o->nowned, st)))
+		if (o->single)
+			continue;
+		if ((err = write_space_tree(w, o, o->pgno_oe, o->owned, o->nowned, st)))
 			break;
-		err = write_space_tree(w, o, o->fdp + 2, o->avail, o->navail, st);
+		err = write_space_tree(w, o, o->pgno_oe + 1, o->avail, o->navail, st);
 	}
 	uint32_t last = w->next - 1;
 	if (!err) {

@@ -9,9 +9,12 @@
  * Space follows ESE's hierarchy: the database root (objid 1, page 1) owns
  * every page of the file; tables take extents from the root; indexes and
  * long-value trees take extents from their table.  Every object is a
- * multiple-extent tree: its root page is the first page of its first
- * extent (pgnoFDP), its owned-extent tree root is pgnoFDP+1 and its
- * available-extent tree root pgnoFDP+2.  Pages are handed out in order, so
+ * multiple-extent tree (its root page is the first page of its first
+ * extent, pgnoFDP; its owned-extent tree root is pgnoFDP+1 and its
+ * available-extent tree root pgnoFDP+2) unless made single-extent, as ESE
+ * keeps small trees: one extent of up to 33 pages, its free pages a bitmap
+ * in the root's space header, no space trees, until it needs more (then it
+ * is converted: space-tree roots in a new extent from its parent).  Pages are handed out in order, so
  * one tree's pages are contiguous runs.  The space trees are written by
  * ese_writer_commit, each in one page (the writer refuses an object whose
  * extents would not fit one page: it never makes that many).
@@ -60,6 +63,13 @@ ese_wobj *ese_writer_root(ese_writer *w);
  * tree's pages carry them.  NULL on error (st says why). */
 ese_wobj *ese_writer_object(ese_writer *w, ese_wobj *parent, uint32_t objid, uint32_t fixed_fdp,
                             uint32_t initial, uint32_t type_flags, ese_status *st);
+
+/* A single-extent object of `pages` pages (1 .. 33) taken from parent:
+ * its root is the first, the others are available to it and its
+ * children.  It turns multiple-extent when a page or a run is asked of it
+ * that its extent no longer has.  NULL on error. */
+ese_wobj *ese_writer_object_single(ese_writer *w, ese_wobj *parent, uint32_t objid, uint32_t pages,
+                                   uint32_t type_flags, ese_status *st);
 
 uint32_t ese_wobj_fdp(const ese_wobj *o);
 uint32_t ese_wobj_objid(const ese_wobj *o);

@@ -22,6 +22,7 @@
 #include "ese_integrity.h"
 #include "ese_page.h"
 #include "ese_sort.h"
+#include "ese_space.h"
 #include "ese_writer.h"
 
 static char tmpdir[] = "/tmp/ese-writer-XXXXXX";
@@ -299,6 +300,137 @@ START_TEST(test_bulk_all_page_sizes)
 }
 END_TEST
 
+/* A tree of n entries into o (keys 0..n-1, 100 bytes of data each). */
+static void fill_tree(ese_writer *w, ese_wobj *o, uint32_t n)
+{
+	ese_status st = { 0 };
+	ese_bulk *b;
+	ck_assert_int_eq(ese_bulk_open(w, o, 1, 100, &b, &st), 0);
+	uint8_t key[4], data[100];
+	for (uint32_t i = 0; i < n; i++) {
+		put_be32(key, i);
+		memset(data, (int)(i & 0xff), sizeof(data));
+		ck_assert_msg(ese_bulk_add(b, key, 4, data, sizeof(data), &st) == 0, "%s", st.msg);
+	}
+	ck_assert_msg(ese_bulk_finish(b, &st) == 0, "%s", st.msg);
+}
+
+static uint64_t count_entries(ese_db *db, uint32_t fdp, uint32_t objid)
+{
+	ese_status st = { 0 };
+	ese_cursor *c;
+	ck_assert_int_eq(ese_cursor_open(db, fdp, objid, &c, &st), 0);
+	uint64_t n = 0;
+	int err;
+	for (err = ese_cursor_first(c, &st); err == 0; err = ese_cursor_next(c, &st))
+		n++;
+	ck_assert_msg(err == JET_errRecordNotFound, "%s", st.msg);
+	ese_cursor_close(c);
+	return n;
+}
+
+static int owns(const ese_space *sp, uint32_t p)
+{
+	for (size_t i = 0; i < sp->nowned; i++)
+		if (p >= sp->owned[i].first && p - sp->owned[i].first < sp->owned[i].count)
+			return 1;
+	return 0;
+}
+
+static int has_avail(const ese_space *sp, uint32_t p)
+{
+	for (size_t i = 0; i < sp->navail; i++)
+		if (p >= sp->avail[i].first && p - sp->avail[i].first < sp->avail[i].count)
+			return 1;
+	return 0;
+}
+
+/* Single-extent objects as ESE keeps small trees: a table of one extent
+ * whose children take their root pages from it (after its own root was
+ * written: the header is written again), and a child that outgrows its
+ * page, which converts it and, its parent's extent being used up, the
+ * parent too.  Read back: the space headers, the extents each owns and
+ * lists available, the entries, the checksums. */
+START_TEST(test_writer_single_extent)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/single.edb", tmpdir);
+	ese_writer *w;
+	ese_status st = { 0 };
+	ck_assert_int_eq(ese_writer_create(path, 4096, 0, 3, &w, &st), 0);
+	ese_wobj *root = ese_writer_root(w);
+	/* table 8: 3 pages, two one-page children, nothing grows */
+	ese_wobj *t8 = ese_writer_object_single(w, root, 8, 3, 0, &st);
+	ck_assert_ptr_nonnull(t8);
+	fill_tree(w, t8, 5);
+	ese_wobj *a = ese_writer_object_single(w, t8, 9, 1, ESE_PF_INDEX, &st);
+	ese_wobj *b = ese_writer_object_single(w, t8, 10, 1, ESE_PF_INDEX, &st);
+	ck_assert(a && b);
+	fill_tree(w, a, 3);
+	/* table 11: 2 pages; child 12 takes the second, child 13 grows past
+	 * one page, converts, and takes its new extent from 11, which has none
+	 * left and converts in turn */
+	ese_wobj *t11 = ese_writer_object_single(w, root, 11, 2, 0, &st);
+	ck_assert_ptr_nonnull(t11);
+	fill_tree(w, t11, 7);
+	ese_wobj *c12 = ese_writer_object_single(w, t11, 12, 1, ESE_PF_INDEX, &st);
+	ese_wobj *c13 = ese_writer_object_single(w, t11, 13, 1, ESE_PF_INDEX, &st);
+	ck_assert(c12 && c13);
+	fill_tree(w, c13, 3000);
+	ck_assert_ptr_null(ese_writer_object_single(w, t11, 14, 34, 0, NULL));
+	uint32_t f8 = ese_wobj_fdp(t8), f9 = ese_wobj_fdp(a), f10 = ese_wobj_fdp(b);
+	uint32_t f11 = ese_wobj_fdp(t11), f12 = ese_wobj_fdp(c12), f13 = ese_wobj_fdp(c13);
+	ck_assert_msg(ese_writer_commit(w, &st) == 0, "%s", st.msg);
+
+	ese_db *db;
+	ck_assert_msg(ese_db_open(path, 0, &db, &st) == 0, "%s", st.msg);
+	ese_space s8, s9, s10, s11, s12, s13;
+	ck_assert_msg(ese_space_read(db, f8, 8, &s8, &st) == 0, "%s", st.msg);
+	ck_assert_int_eq(ese_space_read(db, f9, 9, &s9, &st), 0);
+	ck_assert_int_eq(ese_space_read(db, f10, 10, &s10, &st), 0);
+	ck_assert_int_eq(ese_space_read(db, f11, 11, &s11, &st), 0);
+	ck_assert_int_eq(ese_space_read(db, f12, 12, &s12, &st), 0);
+	ck_assert_msg(ese_space_read(db, f13, 13, &s13, &st) == 0, "%s", st.msg);
+	/* 8: one extent of 3, both spare pages given to 9 and 10 */
+	ck_assert_uint_eq(s8.hdr.flags & 1, 0);
+	ck_assert_uint_eq(s8.hdr.cpg_primary, 3);
+	ck_assert_uint_eq(s8.nowned, 1);
+	ck_assert_uint_eq(s8.navail, 0);
+	ck_assert(f9 == f8 + 1 && f10 == f8 + 2);
+	ck_assert(s9.hdr.flags == 0 && s9.nowned == 1 && s9.owned[0].count == 1 && s9.navail == 0);
+	ck_assert(s10.hdr.flags == 0 && s10.nowned == 1 && s10.navail == 0);
+	ck_assert_uint_eq(s9.hdr.pgno_parent, f8);
+	/* 11 and 13 converted: multiple-extent, 13's pages all its own */
+	ck_assert_uint_eq(s11.hdr.flags & 1, 1);
+	ck_assert_uint_eq(s13.hdr.flags & 1, 1);
+	ck_assert_uint_eq(s12.hdr.flags & 1, 0);
+	ck_assert(owns(&s11, f11) && owns(&s11, f12) && owns(&s11, f13));
+	ck_assert(!has_avail(&s11, f12) && !has_avail(&s11, f13));
+	for (size_t i = 0; i < s13.nowned; i++)
+		for (uint32_t p = s13.owned[i].first; p < s13.owned[i].first + s13.owned[i].count; p++) {
+			ck_assert(owns(&s11, p));
+			ck_assert(!has_avail(&s11, p));
+		}
+	ck_assert(!owns(&s8, f11) && !owns(&s11, f8));
+	ck_assert_uint_eq(count_entries(db, f8, 8), 5);
+	ck_assert_uint_eq(count_entries(db, f9, 9), 3);
+	ck_assert_uint_eq(count_entries(db, f10, 10), 0);
+	ck_assert_uint_eq(count_entries(db, f11, 11), 7);
+	ck_assert_uint_eq(count_entries(db, f12, 12), 0);
+	ck_assert_uint_eq(count_entries(db, f13, 13), 3000);
+	uint8_t *page = malloc(4096);
+	for (uint32_t p = 1; p <= ese_db_page_count(db); p++) {
+		int e = ese_db_read_page(db, p, page, NULL);
+		ck_assert(e == 0 || e == JET_errPageNotInitialized);   /* available pages are never written */
+	}
+	free(page);
+	ese_space *all[] = { &s8, &s9, &s10, &s11, &s12, &s13 };
+	for (size_t i = 0; i < 6; i++)
+		ese_space_free(all[i]);
+	ese_db_close(db);
+}
+END_TEST
+
 START_TEST(test_writer_refuses_and_cleans_up)
 {
 	char path[256], tmp[300];
@@ -442,6 +574,7 @@ Suite *suite_writer(void)
 	tcase_add_test(tc, test_sorter_order_rule);
 	tcase_add_loop_test(tc, test_bulk_all_page_sizes, 0, 5);
 	tcase_add_test(tc, test_writer_refuses_and_cleans_up);
+	tcase_add_test(tc, test_writer_single_extent);
 	tcase_add_test(tc, test_writer_deterministic);
 	tcase_add_test(tc, test_create_in_order_tables);
 	suite_add_tcase(s, tc);
