@@ -32,6 +32,7 @@
 #include "ese_cursor.h"
 #include "ese_db.h"
 #include "ese_dbheader.h"
+#include "ese_defrag.h"
 #include "ese_delete.h"
 #include "ese_integrity.h"
 #include "ese_key.h"
@@ -844,6 +845,14 @@ START_TEST(test_insert_single_extent_index)
 	snprintf(path, sizeof(path), "%s/index.edb", tmpdir);
 	snprintf(cmd, sizeof(cmd), "gunzip -c '%s' > '%s'", src, path);
 	ck_assert_int_eq(system(cmd), 0);
+	if (_i == 1) {
+		/* after /d: the table is single-extent too, its one extent's pages
+		 * all given to its one-page trees, so IxLong's growth converts it */
+		ese_defrag_opts o = { 0 };
+		ese_defrag_result r;
+		ese_status dst = { 0 };
+		ck_assert_msg(ese_defrag(path, &o, &r, &dst) == 0, "%s", dst.msg);
+	}
 	struct entry *e;
 	size_t n;
 	index_entries(path, "index", "IxLong", &e, &n);
@@ -912,11 +921,12 @@ START_TEST(test_insert_single_extent_index)
 	ck_assert_uint_eq(ts->entries, 1);
 	/* its primary page and the extents it got from its table: the two space
 	 * roots, the root and what the one entry left in use, the rest free */
-	ck_assert_uint_gt(ts->owned, 16);
+	ck_assert_uint_gt(ts->owned, _i == 0 ? 16 : 3);
 	ck_assert_uint_eq(ts->space_pages, 2);
 	ck_assert_uint_eq(ts->avail + ts->pages + ts->space_pages, ts->owned);
 	ck_assert_uint_le(ts->pages, 2);
-	ck_assert_uint_eq(avail_total(&res), file_avail - (ts->owned - 1) + ts->avail);
+	if (_i == 0)      /* after /d the table itself was converted and took space too */
+		ck_assert_uint_eq(avail_total(&res), file_avail - (ts->owned - 1) + ts->avail);
 	ese_integrity_free(&res);
 }
 END_TEST
@@ -938,7 +948,7 @@ Suite *suite_delete(void)
 	tcase_add_test(tc, test_delete_errors_leave_file_unchanged);
 	tcase_add_test(tc, test_delete_refuses_locked_readonly_dirty);
 	tcase_add_test(tc, test_delete_missing_long_value);
-	tcase_add_test(tc, test_insert_single_extent_index);
+	tcase_add_loop_test(tc, test_insert_single_extent_index, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
