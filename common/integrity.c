@@ -1621,21 +1621,13 @@ static void check_tagged(struct walk *w, struct table_walk *tw, const ese_record
 	}
 }
 
-static void on_record(struct walk *w, uint32_t pgno, int node, const uint8_t *key, size_t klen, const uint8_t *data,
-                      size_t dlen)
+/* What is wrong with a record that did not decode or fit (on_record's
+ * slow path: kept apart so that the usual record's path stays small). */
+static __attribute__((noinline)) void record_problems(struct walk *w, struct table_walk *tw, uint32_t pgno, int node,
+                                                      const uint8_t *data, size_t dlen)
 {
-	(void)key;
-	(void)klen;
-	struct table_walk *tw = w->arg;
 	const ese_table *t = tw->t;
 	ese_record r;
-	w->c->res->records++;
-	/* the usual record: decodes, fits, nothing more to say */
-	if (!ese_record_parse(&r, data, dlen, w->c->large, NULL) && record_fits(tw, &r)) {
-		if (r.ntagged)
-			check_tagged(w, tw, &r, pgno, node);
-		return;
-	}
 	ese_status st;
 	ese_status_init(&st);
 	if (ese_record_parse(&r, data, dlen, w->c->large, &st)) {
@@ -1667,6 +1659,23 @@ static void on_record(struct walk *w, uint32_t pgno, int node, const uint8_t *ke
 			check_value(w, tw, col, &v, pgno, node);
 	}
 	check_tagged(w, tw, &r, pgno, node);
+}
+
+static void on_record(struct walk *w, uint32_t pgno, int node, const uint8_t *key, size_t klen, const uint8_t *data,
+                      size_t dlen)
+{
+	(void)key;
+	(void)klen;
+	struct table_walk *tw = w->arg;
+	ese_record r;
+	w->c->res->records++;
+	/* the usual record: decodes, fits, nothing more to say */
+	if (!ese_record_parse(&r, data, dlen, w->c->large, NULL) && record_fits(tw, &r)) {
+		if (r.ntagged)
+			check_tagged(w, tw, &r, pgno, node);
+		return;
+	}
+	record_problems(w, tw, pgno, node, data, dlen);
 }
 
 /* ---- pass 2: catalog ---------------------------------------------------------- */
