@@ -94,6 +94,7 @@ struct ctx {
 	 * the trees walked before, is only read; abort stops every worker */
 	int threads;
 	uint64_t parallel_min;
+	int estimate;                 /* simulate the bulk builder's packing (ese_tree_estimate_pages) */
 	uint8_t *tree_used;
 	uint32_t tree_lo, tree_hi;
 	int *abort;
@@ -552,12 +553,14 @@ static void leaf_entries(struct walk *w, uint32_t pgno, const ese_page *pg, int 
 		data_bytes += klen + n.data_len;
 		/* pack it as the bulk builder would: whole entries per page, a key
 		 * prefix compressed as it is here (2 bytes of count) */
-		uint64_t cost = 6 + klen + n.data_len - (n.prefix_len > 2 ? n.prefix_len - 2 : 0);
-		if (packed_leaves == 0 || packed_cur + cost > room) {
-			packed_leaves++;
-			packed_cur = 0;
+		if (c->estimate) {
+			uint64_t cost = 6 + klen + n.data_len - (n.prefix_len > 2 ? n.prefix_len - 2 : 0);
+			if (packed_leaves == 0 || packed_cur + cost > room) {
+				packed_leaves++;
+				packed_cur = 0;
+			}
+			packed_cur += cost;
 		}
-		packed_cur += cost;
 		if (w->on_entry)
 			w->on_entry(w, pgno, (int)i, W_PREV(w), klen, n.data, n.data_len);
 	}
@@ -1980,6 +1983,7 @@ int ese_integrity_check_opts(ese_db *db, const ese_integrity_opts *opts, ese_rep
 		c.threads = n < 1 ? 1 : n > 8 ? 8 : (int)n;
 	}
 	c.parallel_min = opts && opts->parallel_min_pages ? opts->parallel_min_pages : 1024;
+	c.estimate = !(opts && opts->no_estimate);
 	res->threads = c.threads;
 	res->pages_in_file = c.npages;
 	c.used = calloc((size_t)c.npages / 8 + 1, 1);

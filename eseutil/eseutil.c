@@ -474,10 +474,12 @@ static int run_err(const struct opts *o)
 	return ESE_EXIT_OK;
 }
 
-/* --threads for /g and /ms: 1 also means every tree in one pass. */
+/* --threads for /g and /ms: 1 also means every tree in one pass; only /ms
+ * estimates the size after defragmentation. */
 static ese_integrity_opts integrity_opts(const struct opts *o)
 {
-	ese_integrity_opts io = { .threads = o->threads, .parallel_min_pages = o->threads == 1 ? UINT64_MAX : 0 };
+	ese_integrity_opts io = { .threads = o->threads, .parallel_min_pages = o->threads == 1 ? UINT64_MAX : 0,
+	                          .no_estimate = o->mode == M_INTEGRITY };
 	return io;
 }
 

@@ -79,6 +79,8 @@ int ese_integrity_check(ese_db *db, ese_reporter *rep, ese_integrity *res, ese_s
 typedef struct ese_integrity_opts {
 	int threads;                   /* 0: one per CPU, at most 8 */
 	uint64_t parallel_min_pages;   /* 0: the default (1024); UINT64_MAX: every tree in one pass */
+	int no_estimate;               /* skip the leaf-packing simulation (packed_leaves) that
+	                                * ese_tree_estimate_pages needs: /g reports no estimate */
 } ese_integrity_opts;
 
 /* ese_integrity_check with options (NULL: the defaults). */
