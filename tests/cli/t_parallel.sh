@@ -2,6 +2,22 @@
 # the report must be the one the one-pass walk (--threads 1) gives, on a
 # clean database and after every injector kind, and the parallel walk must
 # really have been used on the clean one.
+# /g --json as the comparisons read it: (exit status, the report without
+# the thread count and the timing), and how many trees were split
+cat >"$TMP/parreport.py" <<'PY'
+import json, subprocess
+def report(eseutil, path, threads):
+    r = subprocess.run([eseutil, "/g", path, "--json", "--max-per-code", "0", "--threads", str(threads)],
+                       capture_output=True, text=True)
+    try:
+        j = json.loads(r.stdout)
+    except ValueError:
+        return (r.returncode, "not JSON: " + r.stdout[:200] + r.stderr[:200]), 0
+    split = j.pop("trees_split", 0)
+    for k in ("threads", "seconds", "elapsed", "time"):
+        j.pop(k, None)
+    return (r.returncode, json.dumps(j, sort_keys=True)), split
+PY
 if ! command -v python3 >/dev/null 2>&1; then
 	skip "parallel walk: python3 is missing"
 else
@@ -11,20 +27,14 @@ else
 	run "$ESEUTIL" /g "$P/big.edb" /v --threads 4
 	expect_rc "parallel /g clean" 0
 	expect_out "parallel /g used runs" "^[1-9][0-9]* large tree\(s\) walked in runs on 4 thread"
-	python3 - "$CORRUPT" "$ESEUTIL" "$P" >"$TMP/par.log" 2>&1 <<'PY'
+	python3 - "$CORRUPT" "$ESEUTIL" "$P" "$TMP" >"$TMP/par.log" 2>&1 <<'PY'
 import json, subprocess, sys
 corrupt, eseutil, d = sys.argv[1:4]
+sys.path.insert(0, sys.argv[4])
+import parreport
 src = d + "/big.edb"
 def report(path, threads):
-    r = subprocess.run([eseutil, "/g", path, "--json", "--max-per-code", "0", "--threads", str(threads)],
-                       capture_output=True, text=True)
-    try:
-        j = json.loads(r.stdout)
-    except ValueError:
-        return (r.returncode, "not JSON: " + r.stdout[:200] + r.stderr[:200])
-    for k in ("threads", "trees_split", "seconds", "elapsed", "time"):
-        j.pop(k, None)
-    return (r.returncode, json.dumps(j, sort_keys=True))
+    return parreport.report(eseutil, path, threads)[0]
 def ms(path, threads):
     # every figure but the defragmentation estimate (its packing simulation
     # restarts in each run) and the timing
@@ -83,21 +93,14 @@ if command -v python3 >/dev/null 2>&1 && [ -x "$BUILD/tests/ese-mailgen" ]; then
 	run "$ESEUTIL" /g "$P/mail.edb" /v --threads 4
 	expect_rc "parallel /g on a mail store clean" 0
 	expect_out "parallel /g split the mail store's trees" "^[4-9] large tree\(s\) walked in runs"
-	python3 - "$CORRUPT" "$ESEUTIL" "$P" >"$TMP/parlv.log" 2>&1 <<'PY'
-import json, struct, subprocess, sys
+	python3 - "$CORRUPT" "$ESEUTIL" "$P" "$TMP" >"$TMP/parlv.log" 2>&1 <<'PY'
+import struct, subprocess, sys
 corrupt, eseutil, d = sys.argv[1:4]
+sys.path.insert(0, sys.argv[4])
+import parreport
 src = d + "/mail.edb"
 def report(path, threads):
-    r = subprocess.run([eseutil, "/g", path, "--json", "--max-per-code", "0", "--threads", str(threads)],
-                       capture_output=True, text=True)
-    try:
-        j = json.loads(r.stdout)
-    except ValueError:
-        return (r.returncode, "not JSON: " + r.stdout[:200] + r.stderr[:200])
-    split = j.pop("trees_split", 0)
-    for k in ("threads", "seconds", "elapsed", "time"):
-        j.pop(k, None)
-    return (r.returncode, json.dumps(j, sort_keys=True)), split
+    return parreport.report(eseutil, path, threads)
 # the leaves of the long-value trees, from the page headers
 data = open(src, "rb").read()
 ps = struct.unpack_from("<I", data, 236)[0]

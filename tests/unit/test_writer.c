@@ -315,6 +315,19 @@ static void fill_tree(ese_writer *w, ese_wobj *o, uint32_t n)
 	ck_assert_msg(ese_bulk_finish(b, &st) == 0, "%s", st.msg);
 }
 
+/* A single-extent object of `pages` pages holding a tree of n entries
+ * (none: its root is left to the commit). */
+static ese_wobj *single_tree(ese_writer *w, ese_wobj *parent, uint32_t objid, uint32_t pages, uint32_t flags,
+                             uint32_t n)
+{
+	ese_status st = { 0 };
+	ese_wobj *o = ese_writer_object_single(w, parent, objid, pages, flags, &st);
+	ck_assert_msg(o != NULL, "%s", st.msg);
+	if (n)
+		fill_tree(w, o, n);
+	return o;
+}
+
 static uint64_t count_entries(ese_db *db, uint32_t fdp, uint32_t objid)
 {
 	ese_status st = { 0 };
@@ -360,23 +373,13 @@ START_TEST(test_writer_single_extent)
 	ck_assert_int_eq(ese_writer_create(path, 4096, 0, 3, &w, &st), 0);
 	ese_wobj *root = ese_writer_root(w);
 	/* table 8: 3 pages, two one-page children, nothing grows */
-	ese_wobj *t8 = ese_writer_object_single(w, root, 8, 3, 0, &st);
-	ck_assert_ptr_nonnull(t8);
-	fill_tree(w, t8, 5);
-	ese_wobj *a = ese_writer_object_single(w, t8, 9, 1, ESE_PF_INDEX, &st);
-	ese_wobj *b = ese_writer_object_single(w, t8, 10, 1, ESE_PF_INDEX, &st);
-	ck_assert(a && b);
-	fill_tree(w, a, 3);
+	ese_wobj *t8 = single_tree(w, root, 8, 3, 0, 5);
+	ese_wobj *a = single_tree(w, t8, 9, 1, ESE_PF_INDEX, 3), *b = single_tree(w, t8, 10, 1, ESE_PF_INDEX, 0);
 	/* table 11: 2 pages; child 12 takes the second, child 13 grows past
 	 * one page, converts, and takes its new extent from 11, which has none
 	 * left and converts in turn */
-	ese_wobj *t11 = ese_writer_object_single(w, root, 11, 2, 0, &st);
-	ck_assert_ptr_nonnull(t11);
-	fill_tree(w, t11, 7);
-	ese_wobj *c12 = ese_writer_object_single(w, t11, 12, 1, ESE_PF_INDEX, &st);
-	ese_wobj *c13 = ese_writer_object_single(w, t11, 13, 1, ESE_PF_INDEX, &st);
-	ck_assert(c12 && c13);
-	fill_tree(w, c13, 3000);
+	ese_wobj *t11 = single_tree(w, root, 11, 2, 0, 7);
+	ese_wobj *c12 = single_tree(w, t11, 12, 1, ESE_PF_INDEX, 0), *c13 = single_tree(w, t11, 13, 1, ESE_PF_INDEX, 3000);
 	ck_assert_ptr_null(ese_writer_object_single(w, t11, 14, 34, 0, NULL));
 	uint32_t f8 = ese_wobj_fdp(t8), f9 = ese_wobj_fdp(a), f10 = ese_wobj_fdp(b);
 	uint32_t f11 = ese_wobj_fdp(t11), f12 = ese_wobj_fdp(c12), f13 = ese_wobj_fdp(c13);
