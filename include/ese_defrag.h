@@ -36,6 +36,10 @@ typedef struct ese_defrag_opts {
 	void *progress_ctx;
 	void (*note)(void *ctx, const char *line);   /* informational lines (space check, moves) */
 	void *note_ctx;
+	/* called once the copy is written and before it is verified (the tests
+	 * alter it here to see the verification refuse it); NULL: nothing */
+	void (*copied)(void *ctx, const char *temp_path);
+	void *copied_ctx;
 } ese_defrag_opts;
 
 typedef struct ese_defrag_result {

@@ -31,6 +31,7 @@
 #include "suites.h"
 #include "bytes.h"
 #include "ese_catalog.h"
+#include "ese_checksum.h"
 #include "ese_cursor.h"
 #include "ese_db.h"
 #include "ese_dbheader.h"
@@ -1241,6 +1242,71 @@ static uint32_t root_flags(const char *path, const char *table, const char *inde
 	return f;
 }
 
+/* /d's copy altered between the copy and its verification: the last
+ * byte of the first record of table "items" flipped, the page's checksum
+ * made right again, so that only the content digest can tell. */
+static void alter_copy(void *ctx, const char *temp_path)
+{
+	int *done = ctx;
+	ese_db *db;
+	ese_catalog *cat;
+	ese_status st = { 0 };
+	ck_assert_msg(ese_db_open(temp_path, ESE_OPEN_RDONLY, &db, &st) == 0, "%s", st.msg);
+	ck_assert_int_eq(ese_catalog_load(db, 4, &cat, &st), 0);
+	const ese_table *t = ese_catalog_find_table(cat, "items");
+	ck_assert_ptr_nonnull(t);
+	ese_cursor *c;
+	ck_assert_int_eq(ese_cursor_open(db, t->pgno_fdp, t->objid, &c, &st), 0);
+	ck_assert_int_eq(ese_cursor_first(c, &st), 0);
+	uint32_t pgno = ese_cursor_pgno(c), ps = ese_db_page_size(db);
+	ese_cursor_close(c);
+	ese_catalog_free(cat);
+	ese_db_close(db);
+	uint8_t *page = malloc(ps);
+	int fd = open(temp_path, O_RDWR);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pread(fd, page, ps, (off_t)(pgno + 1) * ps), (ssize_t)ps);
+	ese_page pg;
+	ese_node n;
+	ck_assert_int_eq(ese_page_parse(&pg, page, ps, pgno, &st), 0);
+	ck_assert_int_eq(ese_page_node(&pg, pgno, 1, &n, &st), 0);
+	page[(n.data - page) + n.data_len - 1] ^= 1;
+	ese_checksum_set_page(page, ps, pgno);
+	ck_assert_int_eq(pwrite(fd, page, ps, (off_t)(pgno + 1) * ps), (ssize_t)ps);
+	close(fd);
+	free(page);
+	*done = 1;
+}
+
+START_TEST(test_defrag_refuses_altered_copy)
+{
+	char path[256], before[65], after[65];
+	gen("alter.edb", 4096, 2000, path, sizeof(path));
+	file_sha(path, before);
+	int done = 0;
+	ese_defrag_opts o = { 0 };
+	o.copied = alter_copy;
+	o.copied_ctx = &done;
+	ese_defrag_result r;
+	ese_status st = { 0 };
+	ck_assert_int_eq(ese_defrag(path, &o, &r, &st), JET_errDatabaseCorrupted);
+	ck_assert_int_eq(done, 1);
+	ck_assert_msg(strstr(st.msg, "digests differ: items") != NULL, "%s", st.msg);
+	file_sha(path, after);
+	ck_assert_str_eq(before, after);                   /* the original untouched */
+	ck_assert_int_eq(r.swapped, 0);
+	ck_assert_int_eq(r.kept_copy, 1);
+	ck_assert_int_eq(access(r.temp_path, F_OK), 0);    /* the copy kept to look at */
+	ck_assert_uint_eq(integrity(r.temp_path), 0);      /* /g alone would have passed it */
+	/* unaltered, the same database goes through (the kept copy, under the
+	 * default temporary name, out of the way first) */
+	ck_assert_int_eq(unlink(r.temp_path), 0);
+	ese_status_init(&st);
+	ck_assert_msg(ese_defrag(path, &(ese_defrag_opts){ 0 }, &r, &st) == 0, "%s", st.msg);
+	ck_assert_int_eq(r.swapped, 1);
+}
+END_TEST
+
 /* Entries missing from an index that /d packed full (every leaf at 100%,
  * the index owning no free page, the table and the database root none
  * either) are put back by ese_insert_index_entry: leaves split, the root
@@ -1444,6 +1510,7 @@ Suite *suite_journal(void)
 	tcase_add_test(tc, test_journal_commit);
 	tcase_add_test(tc, test_journal_killed_pass_rolls_back);
 	tcase_add_test(tc, test_journal_append_failure_rolls_back);
+	tcase_add_test(tc, test_defrag_refuses_altered_copy);
 	suite_add_tcase(s, tc);
 	TCase *tu = tcase_create("update");
 	tcase_add_checked_fixture(tu, setup, teardown);
