@@ -84,10 +84,12 @@ uint32_t ese_wobj_alloc_page(ese_wobj *o, ese_status *st);
 /* The next dbtime to stamp on a page. */
 uint64_t ese_writer_next_dbtime(ese_writer *w);
 
-/* Checksums page (for pgno) and writes it: pages put at consecutive
- * numbers are gathered (up to 1 MiB) and written together, so a write
- * error (JET_errDiskFull / DiskIO) may surface at a later put or at
- * commit, always before anything is renamed into place. */
+/* Writes page as page pgno, checksummed for it on the way out (page itself
+ * may get it too): pages put at consecutive numbers are gathered
+ * (up to 1 MiB) and checksummed and written together by a thread of the
+ * writer's own while the next run gathers, so a write error
+ * (JET_errDiskFull / DiskIO) may surface at a later put or at commit,
+ * always before anything is renamed into place. */
 int ese_writer_put_page(ese_writer *w, uint32_t pgno, uint8_t *page, ese_status *st);
 
 /* Commit adds the seconds it spends in fsync to *seconds (for /d's
